@@ -1,0 +1,962 @@
+// Python pickle for plain data: a strict reader for the TAAC indexer.pkl / seq_offsets.pkl and a
+// writer for synthetic fixtures. A pickle is a program; this reader only ever builds values. The
+// only callables it knows are an allow-list of container constructors, applied here in TypeScript;
+// every other global, and every opcode that could run code (BUILD, INST, OBJ, PERSID, EXT*), is
+// refused with a UserError naming it. Nothing in the input is ever executed.
+import { UserError } from './errors.ts';
+
+/** A Python tuple (kept distinct from list so round-trips and dict keys stay faithful). */
+export class PyTuple {
+  constructor(readonly items: PickleValue[]) {}
+}
+
+/** builtins.dict and collections.OrderedDict. Int keys are JS numbers (bigint past 2^53). */
+export class PyDict extends Map<PickleValue, PickleValue> {}
+
+export type DefaultFactory = 'dict' | 'list' | 'set' | 'tuple' | null;
+
+/** collections.defaultdict with one of the allowed factories (null = `defaultdict(None)`). */
+export class PyDefaultDict extends PyDict {
+  constructor(
+    readonly factory: DefaultFactory,
+    entries?: Iterable<readonly [PickleValue, PickleValue]>,
+  ) {
+    super(entries);
+  }
+}
+
+/**
+ * A plain Python value. int → number when safe, else bigint (exact); float → number;
+ * str → string; bytes/bytearray → Uint8Array; list → array; set/frozenset → Set.
+ */
+export type PickleValue =
+  | null
+  | boolean
+  | number
+  | bigint
+  | string
+  | Uint8Array
+  | PickleValue[]
+  | PyTuple
+  | PyDict
+  | Set<PickleValue>;
+
+// ---------------------------------------------------------------------------------------------
+// Reader
+
+/** One of the allow-listed callables, live only on the unpickler stack (never in a result). */
+class PyGlobal {
+  constructor(readonly name: AllowedGlobal) {}
+}
+
+type AllowedGlobal = 'defaultdict' | 'OrderedDict' | 'dict' | 'list' | 'set' | 'tuple';
+
+const ALLOWED_GLOBALS: ReadonlyMap<string, AllowedGlobal> = new Map([
+  ['collections.defaultdict', 'defaultdict'],
+  ['collections.OrderedDict', 'OrderedDict'],
+  ['builtins.dict', 'dict'],
+  ['builtins.list', 'list'],
+  ['builtins.set', 'set'],
+  ['builtins.tuple', 'tuple'],
+]);
+
+/** Python 2 module names that Python 3's unpickler maps (fix_imports) — only the ones we allow. */
+const MODULE_ALIASES: ReadonlyMap<string, string> = new Map([['__builtin__', 'builtins']]);
+
+/** Opcodes that are real pickle but never plain data; named in the refusal. */
+const REFUSED_OPCODES: ReadonlyMap<number, string> = new Map([
+  [0x62, 'BUILD'],
+  [0x69, 'INST'],
+  [0x6f, 'OBJ'],
+  [0x50, 'PERSID'],
+  [0x51, 'BINPERSID'],
+  [0x82, 'EXT1'],
+  [0x83, 'EXT2'],
+  [0x84, 'EXT4'],
+  [0x92, 'NEWOBJ_EX'],
+  [0x97, 'NEXT_BUFFER'],
+  [0x98, 'READONLY_BUFFER'],
+]);
+
+const MAX_LONG_BYTES = 1 << 20; // a larger int is not an id or offset; bound the BigInt work
+const MAX_TEXT_LINE = 1 << 20;
+
+type Slot = PickleValue | PyGlobal;
+
+const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+
+/**
+ * Decodes a pickle (protocols 0–5) holding plain data. Throws UserError(`${source}: … at offset N`)
+ * for refused globals/opcodes, truncation, stack underflow or a bad memo index.
+ */
+export function readPickle(bytes: Uint8Array | Buffer, source = 'pickle'): PickleValue {
+  // Buffer is a Uint8Array at runtime; this repo's @types/node predates TS 5.7's generic Uint8Array.
+  return new Unpickler(bytes as Uint8Array, source).run();
+}
+
+class Unpickler {
+  private pos = 0;
+  private op = 0; // offset of the opcode being executed, for error messages
+  private stack: Slot[] = [];
+  private readonly marks: Slot[][] = [];
+  private readonly memo: Slot[] = [];
+  private readonly view: DataView;
+
+  constructor(
+    private readonly bytes: Uint8Array,
+    private readonly source: string,
+  ) {
+    this.view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  }
+
+  run(): PickleValue {
+    const b = this.bytes;
+    for (;;) {
+      if (this.pos >= b.length) throw this.fail(`truncated: no STOP opcode before end of data`, b.length);
+      this.op = this.pos;
+      const code = b[this.pos++]!;
+      switch (code) {
+        case 0x80: { // PROTO
+          const proto = this.u8();
+          if (proto > 5) throw this.fail(`unsupported pickle protocol ${proto}`);
+          break;
+        }
+        case 0x95: // FRAME: we hold the whole input, so only check the frame fits
+          if (this.u64() > b.length - this.pos) throw this.fail('truncated: frame runs past end of data');
+          break;
+        case 0x2e: // STOP
+          return this.stop();
+        case 0x28: // MARK
+          this.marks.push(this.stack);
+          this.stack = [];
+          break;
+        case 0x30: // POP
+          if (this.stack.length > 0) this.stack.pop();
+          else this.popMark(); // Python: POP with an empty stack discards the topmost mark
+          break;
+        case 0x31: // POP_MARK
+          this.popMark();
+          break;
+        case 0x32: // DUP
+          this.push(this.top());
+          break;
+        case 0x94: // MEMOIZE
+          this.memo.push(this.top());
+          break;
+        case 0x70: // PUT
+          this.memoPut(this.decimalLine());
+          break;
+        case 0x71: // BINPUT
+          this.memoPut(this.u8());
+          break;
+        case 0x72: // LONG_BINPUT
+          this.memoPut(this.u32());
+          break;
+        case 0x67: // GET
+          this.memoGet(this.decimalLine());
+          break;
+        case 0x68: // BINGET
+          this.memoGet(this.u8());
+          break;
+        case 0x6a: // LONG_BINGET
+          this.memoGet(this.u32());
+          break;
+        case 0x4e: // NONE
+          this.push(null);
+          break;
+        case 0x88: // NEWTRUE
+          this.push(true);
+          break;
+        case 0x89: // NEWFALSE
+          this.push(false);
+          break;
+        case 0x49: // INT (text; protocol 0 also spells booleans I01 / I00)
+          this.push(this.textInt(this.asciiLine(), false));
+          break;
+        case 0x4c: // LONG (text, trailing L)
+          this.push(this.textInt(this.asciiLine(), true));
+          break;
+        case 0x4a: // BININT
+          this.need(4);
+          this.push(this.view.getInt32(this.pos, true));
+          this.pos += 4;
+          break;
+        case 0x4b: // BININT1
+          this.push(this.u8());
+          break;
+        case 0x4d: // BININT2
+          this.need(2);
+          this.push(this.view.getUint16(this.pos, true));
+          this.pos += 2;
+          break;
+        case 0x8a: // LONG1
+          this.push(this.signedLE(this.u8()));
+          break;
+        case 0x8b: { // LONG4
+          this.need(4);
+          const n = this.view.getInt32(this.pos, true);
+          this.pos += 4;
+          if (n < 0) throw this.fail(`LONG4 with negative length ${n}`);
+          if (n > MAX_LONG_BYTES) throw this.fail(`LONG4 of ${n} bytes exceeds the ${MAX_LONG_BYTES}-byte limit`);
+          this.push(this.signedLE(n));
+          break;
+        }
+        case 0x47: // BINFLOAT (big-endian double)
+          this.need(8);
+          this.push(this.view.getFloat64(this.pos, false));
+          this.pos += 8;
+          break;
+        case 0x46: // FLOAT (text)
+          this.push(this.textFloat(this.asciiLine()));
+          break;
+        case 0x8c: // SHORT_BINUNICODE
+          this.push(this.utf8String(this.u8()));
+          break;
+        case 0x58: // BINUNICODE
+          this.push(this.utf8String(this.u32()));
+          break;
+        case 0x8d: // BINUNICODE8
+          this.push(this.utf8String(this.u64()));
+          break;
+        case 0x56: // UNICODE (raw-unicode-escape, newline-terminated)
+          this.push(decodeRawUnicodeEscape(this.rawLine()));
+          break;
+        case 0x43: // SHORT_BINBYTES
+          this.push(this.take(this.u8()).slice());
+          break;
+        case 0x42: // BINBYTES
+          this.push(this.take(this.u32()).slice());
+          break;
+        case 0x8e: // BINBYTES8
+          this.push(this.take(this.u64()).slice());
+          break;
+        case 0x96: // BYTEARRAY8 (protocol 5 bytearray)
+          this.push(this.take(this.u64()).slice());
+          break;
+        case 0x55: // SHORT_BINSTRING: a Python 2 str; read as latin-1 text (pickle.load(encoding='latin1'))
+          this.push(latin1(this.take(this.u8())));
+          break;
+        case 0x54: { // BINSTRING
+          this.need(4);
+          const n = this.view.getInt32(this.pos, true);
+          this.pos += 4;
+          if (n < 0) throw this.fail(`BINSTRING with negative length ${n}`);
+          this.push(latin1(this.take(n)));
+          break;
+        }
+        case 0x53: // STRING (protocol 0, a quoted Python 2 str literal)
+          this.push(this.quotedString(this.rawLine()));
+          break;
+        case 0x5d: // EMPTY_LIST
+          this.push([]);
+          break;
+        case 0x61: { // APPEND
+          const v = this.pop();
+          this.listAt(this.top()).push(v as PickleValue);
+          break;
+        }
+        case 0x65: { // APPENDS
+          const items = this.popMark();
+          const list = this.listAt(this.top());
+          for (let i = 0; i < items.length; i++) list.push(items[i] as PickleValue);
+          break;
+        }
+        case 0x6c: // LIST
+          this.push(this.popMark() as PickleValue[]);
+          break;
+        case 0x29: // EMPTY_TUPLE
+          this.push(new PyTuple([]));
+          break;
+        case 0x74: // TUPLE
+          this.push(new PyTuple(this.popMark() as PickleValue[]));
+          break;
+        case 0x85: // TUPLE1
+          this.push(new PyTuple([this.pop() as PickleValue]));
+          break;
+        case 0x86: { // TUPLE2
+          const b2 = this.pop();
+          const a2 = this.pop();
+          this.push(new PyTuple([a2, b2] as PickleValue[]));
+          break;
+        }
+        case 0x87: { // TUPLE3
+          const c3 = this.pop();
+          const b3 = this.pop();
+          const a3 = this.pop();
+          this.push(new PyTuple([a3, b3, c3] as PickleValue[]));
+          break;
+        }
+        case 0x7d: // EMPTY_DICT
+          this.push(new PyDict());
+          break;
+        case 0x73: { // SETITEM
+          const v = this.pop();
+          const k = this.pop();
+          this.dictAt(this.top()).set(k as PickleValue, v as PickleValue);
+          break;
+        }
+        case 0x75: { // SETITEMS
+          const items = this.popMark();
+          if (items.length % 2 !== 0) throw this.fail('SETITEMS with an odd number of items');
+          const dict = this.dictAt(this.top());
+          for (let i = 0; i < items.length; i += 2) dict.set(items[i] as PickleValue, items[i + 1] as PickleValue);
+          break;
+        }
+        case 0x64: { // DICT
+          const items = this.popMark();
+          if (items.length % 2 !== 0) throw this.fail('DICT with an odd number of items');
+          const dict = new PyDict();
+          for (let i = 0; i < items.length; i += 2) dict.set(items[i] as PickleValue, items[i + 1] as PickleValue);
+          this.push(dict);
+          break;
+        }
+        case 0x8f: // EMPTY_SET
+          this.push(new Set<PickleValue>());
+          break;
+        case 0x90: { // ADDITEMS
+          const items = this.popMark();
+          const set = this.top();
+          if (!(set instanceof Set)) throw this.fail('ADDITEMS target is not a set');
+          for (let i = 0; i < items.length; i++) set.add(items[i] as PickleValue);
+          break;
+        }
+        case 0x91: // FROZENSET
+          this.push(new Set(this.popMark() as PickleValue[]));
+          break;
+        case 0x63: { // GLOBAL "module\nname\n"
+          const module = this.asciiLine();
+          this.push(this.global(module, this.asciiLine()));
+          break;
+        }
+        case 0x93: { // STACK_GLOBAL
+          const name = this.pop();
+          const module = this.pop();
+          if (typeof module !== 'string' || typeof name !== 'string') throw this.fail('STACK_GLOBAL needs two strings');
+          this.push(this.global(module, name));
+          break;
+        }
+        case 0x52: { // REDUCE: callable(*args)
+          const args = this.pop();
+          this.push(this.call(this.pop(), args, 'REDUCE'));
+          break;
+        }
+        case 0x81: { // NEWOBJ: cls.__new__(cls, *args); only container classes reach here
+          const args = this.pop();
+          this.push(this.newObject(this.pop(), args));
+          break;
+        }
+        default: {
+          const refused = REFUSED_OPCODES.get(code);
+          if (refused !== undefined) throw this.fail(`refusing opcode ${refused} (not plain data)`);
+          throw this.fail(`unknown opcode 0x${code.toString(16).padStart(2, '0')} (${describeByte(code)})`);
+        }
+      }
+    }
+  }
+
+  private stop(): PickleValue {
+    if (this.marks.length > 0) throw this.fail('STOP with an open MARK');
+    if (this.stack.length !== 1) throw this.fail(`STOP with ${this.stack.length} values on the stack (expected 1)`);
+    if (this.pos !== this.bytes.length) throw this.fail(`${this.bytes.length - this.pos} trailing bytes after STOP`);
+    const result = this.stack[0]!;
+    assertPlainData(result, (what) => this.fail(what));
+    return result as PickleValue;
+  }
+
+  // --- errors ------------------------------------------------------------------------------
+
+  private fail(what: string, at = this.op): UserError {
+    return new UserError(`${this.source}: ${what} at offset ${at}`);
+  }
+
+  // --- raw reads ---------------------------------------------------------------------------
+
+  private need(n: number): void {
+    if (n > this.bytes.length - this.pos) {
+      throw this.fail(`truncated: needs ${n} bytes, ${this.bytes.length - this.pos} left`);
+    }
+  }
+
+  private u8(): number {
+    this.need(1);
+    return this.bytes[this.pos++]!;
+  }
+
+  private u32(): number {
+    this.need(4);
+    const v = this.view.getUint32(this.pos, true);
+    this.pos += 4;
+    return v;
+  }
+
+  private u64(): number {
+    this.need(8);
+    const lo = this.view.getUint32(this.pos, true);
+    const hi = this.view.getUint32(this.pos + 4, true);
+    this.pos += 8;
+    if (hi >= 0x200000) throw this.fail('8-byte length past 2^53');
+    return hi * 0x100000000 + lo;
+  }
+
+  private take(n: number): Uint8Array {
+    this.need(n);
+    const s = this.bytes.subarray(this.pos, this.pos + n);
+    this.pos += n;
+    return s;
+  }
+
+  /** Bytes up to (not including) the next '\n', which is consumed. */
+  private rawLine(): Uint8Array {
+    const end = this.bytes.indexOf(0x0a, this.pos);
+    if (end < 0) throw this.fail('truncated: missing newline');
+    if (end - this.pos > MAX_TEXT_LINE) throw this.fail(`text argument longer than ${MAX_TEXT_LINE} bytes`);
+    const s = this.bytes.subarray(this.pos, end);
+    this.pos = end + 1;
+    return s;
+  }
+
+  private asciiLine(): string {
+    return latin1(this.rawLine());
+  }
+
+  private decimalLine(): number {
+    const text = this.asciiLine();
+    if (!/^\d+$/.test(text)) throw this.fail(`bad memo index '${text}'`);
+    return Number(text);
+  }
+
+  // --- stack -------------------------------------------------------------------------------
+
+  private push(v: Slot): void {
+    this.stack.push(v);
+  }
+
+  private pop(): Slot {
+    if (this.stack.length === 0) throw this.fail('stack underflow');
+    return this.stack.pop()!;
+  }
+
+  private top(): Slot {
+    if (this.stack.length === 0) throw this.fail('stack underflow');
+    return this.stack[this.stack.length - 1]!;
+  }
+
+  private popMark(): Slot[] {
+    const items = this.stack;
+    const below = this.marks.pop();
+    if (below === undefined) throw this.fail('stack underflow: no MARK');
+    this.stack = below;
+    return items;
+  }
+
+  private memoPut(index: number): void {
+    this.memo[index] = this.top();
+  }
+
+  private memoGet(index: number): void {
+    const v = this.memo[index];
+    if (v === undefined) throw this.fail(`bad memo index ${index}`);
+    this.push(v);
+  }
+
+  private listAt(v: Slot): PickleValue[] {
+    if (!Array.isArray(v)) throw this.fail('append target is not a list');
+    return v;
+  }
+
+  private dictAt(v: Slot): PyDict {
+    if (!(v instanceof PyDict)) throw this.fail('setitem target is not a dict');
+    return v;
+  }
+
+  // --- scalars -----------------------------------------------------------------------------
+
+  /** Little-endian two's complement of n bytes → exact int. */
+  private signedLE(n: number): number | bigint {
+    const s = this.take(n);
+    if (n === 0) return 0;
+    if (n <= 6) {
+      let v = 0;
+      for (let i = n - 1; i >= 0; i--) v = v * 256 + s[i]!;
+      return s[n - 1]! >= 0x80 ? v - 2 ** (8 * n) : v;
+    }
+    let hex = '';
+    for (let i = n - 1; i >= 0; i--) hex += HEX_BYTE[s[i]!];
+    let v = BigInt('0x' + hex);
+    if (s[n - 1]! >= 0x80) v -= 1n << BigInt(8 * n);
+    return normalizeInt(v);
+  }
+
+  private textInt(text: string, isLong: boolean): boolean | number | bigint {
+    if (!isLong && text === '01') return true;
+    if (!isLong && text === '00') return false;
+    const digits = isLong && text.endsWith('L') ? text.slice(0, -1) : text;
+    if (!/^[+-]?\d+$/.test(digits)) throw this.fail(`bad ${isLong ? 'LONG' : 'INT'} literal '${text.slice(0, 40)}'`);
+    return normalizeInt(BigInt(digits));
+  }
+
+  private textFloat(text: string): number {
+    const t = text.trim().toLowerCase();
+    if (t === 'inf' || t === '+inf') return Infinity;
+    if (t === '-inf') return -Infinity;
+    if (t === 'nan' || t === '-nan' || t === '+nan') return NaN;
+    if (!/^[+-]?(\d+\.?\d*|\.\d+)(e[+-]?\d+)?$/.test(t)) throw this.fail(`bad FLOAT literal '${text.slice(0, 40)}'`);
+    return Number(t);
+  }
+
+  private utf8String(n: number): string {
+    const s = this.take(n);
+    if (n <= 64) {
+      // Most keys are short ASCII ('user_00000001', '112'): skip the decoder call for those.
+      let ascii = true;
+      for (let i = 0; i < n; i++) if (s[i]! >= 0x80) { ascii = false; break; }
+      if (ascii) return String.fromCharCode.apply(null, s as unknown as number[]);
+    }
+    try {
+      return utf8.decode(s);
+    } catch {
+      throw this.fail('string is not valid UTF-8');
+    }
+  }
+
+  /** A protocol-0 STRING argument: a quoted Python 2 str literal (latin-1 text after unescaping). */
+  private quotedString(raw: Uint8Array): string {
+    const text = latin1(raw);
+    const q = text[0];
+    if (text.length < 2 || (q !== "'" && q !== '"') || text[text.length - 1] !== q) {
+      throw this.fail('STRING argument is not a quoted literal');
+    }
+    try {
+      return unescapePython(text.slice(1, -1));
+    } catch (e) {
+      throw this.fail(`bad STRING literal: ${(e as Error).message}`);
+    }
+  }
+
+  // --- the allow-listed callables ------------------------------------------------------------
+
+  private global(module: string, name: string): PyGlobal {
+    const full = `${MODULE_ALIASES.get(module) ?? module}.${name}`;
+    const allowed = ALLOWED_GLOBALS.get(full);
+    if (allowed === undefined) throw this.fail(`refusing global ${module}.${name}`);
+    return new PyGlobal(allowed);
+  }
+
+  private call(fn: Slot, args: Slot, opcode: string): PickleValue {
+    if (!(fn instanceof PyGlobal)) throw this.fail(`${opcode} of a non-callable`);
+    if (!(args instanceof PyTuple)) throw this.fail(`${opcode} arguments are not a tuple`);
+    const a = args.items as Slot[];
+    const arity = (max: number): void => {
+      if (a.length > max) throw this.fail(`${fn.name}() takes at most ${max} argument(s), got ${a.length}`);
+    };
+    switch (fn.name) {
+      case 'defaultdict': {
+        const factory = a.length === 0 ? null : a[0]!;
+        if (factory !== null && !(factory instanceof PyGlobal && isFactory(factory.name))) {
+          throw this.fail('defaultdict factory must be None or builtins dict/list/set/tuple');
+        }
+        arity(2);
+        const dd = new PyDefaultDict(factory === null ? null : (factory.name as DefaultFactory));
+        if (a.length > 1) this.fillDict(dd, a[1]!);
+        return dd;
+      }
+      case 'OrderedDict':
+      case 'dict': {
+        arity(1);
+        const d = new PyDict();
+        if (a.length === 1) this.fillDict(d, a[0]!);
+        return d;
+      }
+      case 'list':
+        arity(1);
+        return a.length === 0 ? [] : this.iterate(a[0]!);
+      case 'tuple':
+        arity(1);
+        return new PyTuple(a.length === 0 ? [] : this.iterate(a[0]!));
+      case 'set':
+        arity(1);
+        return new Set(a.length === 0 ? [] : this.iterate(a[0]!));
+      default:
+        return assertNever(fn.name);
+    }
+  }
+
+  private newObject(cls: Slot, args: Slot): PickleValue {
+    if (!(cls instanceof PyGlobal)) throw this.fail('NEWOBJ of a non-class');
+    if (!(args instanceof PyTuple)) throw this.fail('NEWOBJ arguments are not a tuple');
+    // __new__ of dict/list/set/defaultdict ignores its arguments; tuple.__new__ takes the items.
+    if (cls.name === 'tuple') return this.call(cls, args, 'NEWOBJ');
+    return this.call(cls, new PyTuple([]), 'NEWOBJ');
+  }
+
+  private iterate(v: Slot): PickleValue[] {
+    if (Array.isArray(v)) return v.slice();
+    if (v instanceof PyTuple) return v.items.slice();
+    if (v instanceof Set) return [...v];
+    if (v instanceof PyDict) return [...v.keys()];
+    throw this.fail('argument is not a list, tuple, set or dict');
+  }
+
+  private fillDict(d: PyDict, src: Slot): void {
+    if (src instanceof PyDict) {
+      for (const [k, v] of src) d.set(k, v);
+      return;
+    }
+    for (const pair of this.iterate(src)) {
+      const kv = pair instanceof PyTuple ? pair.items : Array.isArray(pair) ? pair : null;
+      if (kv === null || kv.length !== 2) throw this.fail('dict() sequence element is not a pair');
+      d.set(kv[0]!, kv[1]!);
+    }
+  }
+}
+
+function isFactory(name: AllowedGlobal): boolean {
+  return name === 'dict' || name === 'list' || name === 'set' || name === 'tuple';
+}
+
+function assertNever(x: never): never {
+  throw new Error(`unreachable: ${String(x)}`);
+}
+
+/** A global left over in the result (e.g. a pickled `dict` type) is code, not data: refuse it. */
+function assertPlainData(root: Slot, fail: (what: string) => UserError): void {
+  const seen = new Set<object>();
+  const pending: Slot[] = [root];
+  while (pending.length > 0) {
+    const v = pending.pop()!;
+    if (v === null || typeof v !== 'object' || v instanceof Uint8Array) continue;
+    if (v instanceof PyGlobal) throw fail(`refusing a bare global (${v.name}) in the data`);
+    if (seen.has(v)) continue;
+    seen.add(v);
+    if (Array.isArray(v)) {
+      for (let i = 0; i < v.length; i++) if (typeof v[i] === 'object') pending.push(v[i]!);
+    } else if (v instanceof PyTuple) {
+      pending.push(...v.items);
+    } else if (v instanceof Map) {
+      for (const [k, x] of v) {
+        if (typeof k === 'object') pending.push(k);
+        if (typeof x === 'object') pending.push(x);
+      }
+    } else if (v instanceof Set) {
+      for (const x of v) if (typeof x === 'object') pending.push(x);
+    }
+  }
+}
+
+function normalizeInt(v: bigint): number | bigint {
+  return v >= -MAX_SAFE && v <= MAX_SAFE ? Number(v) : v;
+}
+const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER);
+
+const HEX_BYTE = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'));
+
+function latin1(s: Uint8Array): string {
+  let out = '';
+  for (let i = 0; i < s.length; i += 8192) {
+    out += String.fromCharCode.apply(null, s.subarray(i, i + 8192) as unknown as number[]);
+  }
+  return out;
+}
+
+function describeByte(code: number): string {
+  return code >= 0x20 && code < 0x7f ? `'${String.fromCharCode(code)}'` : 'non-printable';
+}
+
+/** Python's raw-unicode-escape: \uXXXX and \UXXXXXXXX escapes, every other byte is latin-1. */
+function decodeRawUnicodeEscape(raw: Uint8Array): string {
+  const text = latin1(raw);
+  return text.replace(/\\u([0-9a-fA-F]{4})|\\U([0-9a-fA-F]{8})/g, (_, u4: string | undefined, u8: string | undefined) =>
+    String.fromCodePoint(parseInt((u4 ?? u8)!, 16)),
+  );
+}
+
+const SIMPLE_ESCAPES: Readonly<Record<string, string>> = {
+  '\\': '\\', "'": "'", '"': '"', n: '\n', r: '\r', t: '\t', a: '\x07', b: '\b', f: '\f', v: '\v', '\n': '',
+};
+
+/** Unescapes the body of a Python 2 str literal (what repr() produces for protocol-0 STRING). */
+function unescapePython(body: string): string {
+  let out = '';
+  for (let i = 0; i < body.length; i++) {
+    const c = body[i]!;
+    if (c !== '\\') { out += c; continue; }
+    const e = body[++i];
+    if (e === undefined) throw new Error('trailing backslash');
+    const simple = SIMPLE_ESCAPES[e];
+    if (simple !== undefined) { out += simple; continue; }
+    if (e === 'x') {
+      const h = body.slice(i + 1, i + 3);
+      if (!/^[0-9a-fA-F]{2}$/.test(h)) throw new Error('bad \\x escape');
+      out += String.fromCharCode(parseInt(h, 16));
+      i += 2;
+    } else if (e >= '0' && e <= '7') {
+      const m = /^[0-7]{1,3}/.exec(body.slice(i))![0];
+      out += String.fromCharCode(parseInt(m, 8) & 0xff);
+      i += m.length - 1;
+    } else {
+      out += '\\' + e; // Python keeps unknown escapes verbatim
+    }
+  }
+  return out;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Writer
+
+export interface WritePickleOptions {
+  /** Pickle protocol; 2 cannot hold bytes (Python would need a _codecs.encode global). */
+  protocol?: 2 | 3 | 4;
+}
+
+/**
+ * Encodes plain data as a pickle Python's `pickle.load` reads back to the same value. No memo:
+ * shared sub-values are written once per reference; cycles are refused. Deterministic: Map and Set
+ * insertion order.
+ */
+export function writePickle(value: PickleValue, opts: WritePickleOptions = {}): Uint8Array {
+  const protocol = opts.protocol ?? 4;
+  const w = new PickleWriter(protocol);
+  w.byte(0x80);
+  w.byte(protocol);
+  w.value(value);
+  w.byte(0x2e); // STOP
+  return w.finish();
+}
+
+const BATCH = 1000; // items per MARK…APPENDS/SETITEMS/ADDITEMS, as Python writes them
+
+class PickleWriter {
+  private buf = new Uint8Array(1 << 12);
+  private view = new DataView(this.buf.buffer);
+  private len = 0;
+  private readonly open = new Set<object>(); // containers being written, to refuse cycles
+  private readonly enc = new TextEncoder();
+
+  constructor(private readonly protocol: 2 | 3 | 4) {}
+
+  finish(): Uint8Array {
+    return this.buf.slice(0, this.len);
+  }
+
+  byte(b: number): void {
+    this.reserve(1);
+    this.buf[this.len++] = b;
+  }
+
+  value(v: PickleValue): void {
+    if (v === null) return this.byte(0x4e); // NONE
+    switch (typeof v) {
+      case 'boolean':
+        return this.byte(v ? 0x88 : 0x89);
+      case 'number':
+        return Number.isInteger(v) ? this.int(v) : this.float(v);
+      case 'bigint':
+        return this.int(v);
+      case 'string':
+        return this.string(v);
+      default:
+        break;
+    }
+    if (v instanceof Uint8Array) return this.bytes(v);
+    if (this.open.has(v)) throw new UserError('writePickle: cyclic value (a container that contains itself)');
+    this.open.add(v);
+    if (Array.isArray(v)) this.list(v);
+    else if (v instanceof PyTuple) this.tuple(v);
+    else if (v instanceof PyDefaultDict) this.defaultDict(v);
+    else if (v instanceof Map) this.dict(v); // PyDict, or a plain Map built by a caller
+    else if (v instanceof Set) this.set(v);
+    else throw new UserError(`writePickle: not a plain value (${Object.prototype.toString.call(v)})`);
+    this.open.delete(v);
+  }
+
+  private int(v: number | bigint): void {
+    if (typeof v === 'number' && v >= -0x80000000 && v <= 0x7fffffff) return this.smallInt(v);
+    const big = BigInt(v);
+    if (big >= -0x80000000n && big <= 0x7fffffffn) return this.smallInt(Number(big));
+    const le = signedLittleEndian(big);
+    if (le.length < 256) {
+      this.byte(0x8a); // LONG1
+      this.byte(le.length);
+    } else {
+      this.byte(0x8b); // LONG4
+      this.u32(le.length);
+    }
+    this.raw(le);
+  }
+
+  private smallInt(v: number): void {
+    if (v >= 0 && v < 0x100) {
+      this.byte(0x4b); // BININT1
+      this.byte(v);
+    } else if (v >= 0 && v < 0x10000) {
+      this.byte(0x4d); // BININT2
+      this.byte(v & 0xff);
+      this.byte(v >>> 8);
+    } else {
+      this.byte(0x4a); // BININT
+      this.u32(v >>> 0);
+    }
+  }
+
+  private float(v: number): void {
+    this.reserve(9);
+    this.buf[this.len++] = 0x47; // BINFLOAT
+    this.view.setFloat64(this.len, v, false);
+    this.len += 8;
+  }
+
+  private string(s: string): void {
+    // Encode straight into the buffer after room for the longest header (9 bytes), then slide the
+    // body back once the real header length is known. Worst case is 3 UTF-8 bytes per UTF-16 unit.
+    this.reserve(9 + s.length * 3);
+    const { written } = this.enc.encodeInto(s, this.buf.subarray(this.len + 9));
+    const at = this.len;
+    if (this.protocol >= 4 && written < 256) {
+      this.buf[at] = 0x8c; // SHORT_BINUNICODE
+      this.buf[at + 1] = written;
+      this.len += 2;
+    } else if (written <= 0xffffffff) {
+      this.buf[at] = 0x58; // BINUNICODE
+      this.view.setUint32(at + 1, written, true);
+      this.len += 5;
+    } else {
+      this.buf[at] = 0x8d; // BINUNICODE8 (protocol 4; unreachable in practice, no JS string is that long)
+      this.view.setUint32(at + 1, written % 0x100000000, true);
+      this.view.setUint32(at + 5, Math.floor(written / 0x100000000), true);
+      this.len += 9;
+    }
+    this.buf.copyWithin(this.len, at + 9, at + 9 + written);
+    this.len += written;
+  }
+
+  private bytes(b: Uint8Array): void {
+    if (this.protocol < 3) throw new UserError('writePickle: bytes need protocol 3 or later');
+    if (b.length < 256) {
+      this.byte(0x43); // SHORT_BINBYTES
+      this.byte(b.length);
+    } else if (b.length <= 0xffffffff) {
+      this.byte(0x42); // BINBYTES
+      this.u32(b.length);
+    } else {
+      this.byte(0x8e); // BINBYTES8
+      this.u64(b.length);
+    }
+    this.raw(b);
+  }
+
+  private list(items: PickleValue[]): void {
+    this.byte(0x5d); // EMPTY_LIST
+    this.batched(items, 1, 0x65); // APPENDS
+  }
+
+  private tuple(t: PyTuple): void {
+    const n = t.items.length;
+    if (n === 0) return this.byte(0x29); // EMPTY_TUPLE
+    if (n <= 3) {
+      for (const x of t.items) this.value(x);
+      return this.byte(0x84 + n); // TUPLE1/2/3
+    }
+    this.byte(0x28); // MARK
+    for (const x of t.items) this.value(x);
+    this.byte(0x74); // TUPLE
+  }
+
+  private dict(d: Map<PickleValue, PickleValue>): void {
+    this.byte(0x7d); // EMPTY_DICT
+    this.setItems(d);
+  }
+
+  private defaultDict(d: PyDefaultDict): void {
+    this.global('collections', 'defaultdict');
+    if (d.factory === null) this.byte(0x4e);
+    else this.global('builtins', d.factory);
+    this.byte(0x85); // TUPLE1
+    this.byte(0x52); // REDUCE
+    this.setItems(d);
+  }
+
+  private set(s: Set<PickleValue>): void {
+    if (this.protocol >= 4) {
+      this.byte(0x8f); // EMPTY_SET
+      return this.batched([...s], 1, 0x90); // ADDITEMS
+    }
+    // Protocol < 4 has no set opcodes: set([items]) via REDUCE, as Python writes it.
+    this.global('builtins', 'set');
+    this.list([...s]);
+    this.byte(0x85); // TUPLE1
+    this.byte(0x52); // REDUCE
+  }
+
+  private setItems(d: Map<PickleValue, PickleValue>): void {
+    const flat: PickleValue[] = [];
+    for (const [k, v] of d) flat.push(k, v);
+    this.batched(flat, 2, 0x75); // SETITEMS
+  }
+
+  /** MARK, up to BATCH elements of `stride` values, the closing opcode; repeated. */
+  private batched(flat: PickleValue[], stride: number, closer: number): void {
+    const step = BATCH * stride;
+    for (let i = 0; i < flat.length; i += step) {
+      this.byte(0x28); // MARK
+      const end = Math.min(flat.length, i + step);
+      for (let j = i; j < end; j++) this.value(flat[j]!);
+      this.byte(closer);
+    }
+  }
+
+  private global(module: string, name: string): void {
+    if (this.protocol >= 4) {
+      this.string(module);
+      this.string(name);
+      this.byte(0x93); // STACK_GLOBAL
+      return;
+    }
+    // Python 3 writes builtins as __builtin__ for protocol < 3 (fix_imports).
+    const mod = this.protocol < 3 && module === 'builtins' ? '__builtin__' : module;
+    this.byte(0x63); // GLOBAL
+    this.raw(this.enc.encode(`${mod}\n${name}\n`));
+  }
+
+  private u32(v: number): void {
+    this.reserve(4);
+    this.view.setUint32(this.len, v, true);
+    this.len += 4;
+  }
+
+  private u64(v: number): void {
+    this.u32(v % 0x100000000);
+    this.u32(Math.floor(v / 0x100000000));
+  }
+
+  private raw(b: Uint8Array): void {
+    this.reserve(b.length);
+    this.buf.set(b, this.len);
+    this.len += b.length;
+  }
+
+  private reserve(n: number): void {
+    if (this.len + n <= this.buf.length) return;
+    let size = this.buf.length * 2;
+    while (size < this.len + n) size *= 2;
+    const grown = new Uint8Array(size);
+    grown.set(this.buf.subarray(0, this.len));
+    this.buf = grown;
+    this.view = new DataView(grown.buffer);
+  }
+}
+
+/** Minimal little-endian two's complement bytes of v (what Python's encode_long produces). */
+function signedLittleEndian(v: bigint): Uint8Array {
+  if (v === 0n) return new Uint8Array(0);
+  const negative = v < 0n;
+  // Bytes needed: enough bits for |v| plus a sign bit.
+  const bits = (negative ? -v - 1n : v).toString(2).length + 1;
+  const n = Math.ceil(bits / 8);
+  let u = negative ? (1n << BigInt(8 * n)) + v : v;
+  const out = new Uint8Array(n);
+  for (let i = 0; i < n; i++) {
+    out[i] = Number(u & 0xffn);
+    u >>= 8n;
+  }
+  return out;
+}
