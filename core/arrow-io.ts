@@ -46,7 +46,15 @@ function toData(col: ColumnData): Data<DataType> {
 /** Builds an Arrow table from named columns (insertion order = column order). */
 export function makeTable(columns: Record<string, ColumnData>): Table {
   const vectors: Record<string, Vector> = {};
-  for (const [name, col] of Object.entries(columns)) vectors[name] = new Vector([toData(col)]);
+  // Two columns sharing one typed array produce an IPC file apache-arrow cannot read back
+  // ("Expected to read N bytes for message body"), so a repeated array is copied.
+  const seen = new Set<ArrayBufferLike>();
+  for (const [name, col] of Object.entries(columns)) {
+    const buffer = col.values.buffer;
+    const own = seen.has(buffer) ? { ...col, values: col.values.slice() } as ColumnData : col;
+    seen.add(buffer);
+    vectors[name] = new Vector([toData(own)]);
+  }
   return new Table(vectors);
 }
 
@@ -83,7 +91,11 @@ export function writeParquetFile(path: string, table: Table): void {
 export function columnValues<T extends TypedArray>(table: Table, name: string): T {
   const child = table.getChild(name);
   if (!child) throw new UserError(`missing column '${name}' (have: ${table.schema.fields.map((f) => f.name).join(', ')})`);
-  if (child.data.length === 1) return child.data[0]!.values as T;
+  if (child.data.length === 1) {
+    // IPC buffers are padded to 8 bytes: cut the view to the column's own rows.
+    const d = child.data[0]!;
+    return (d.values as T).subarray(d.offset, d.offset + d.length) as T;
+  }
   return child.toArray() as T;
 }
 
@@ -94,7 +106,8 @@ export function listColumn(table: Table, name: string): { offsets: Int32Array; v
   if (child.data.length !== 1) throw new UserError(`column '${name}': expected one record batch`);
   const d = child.data[0]!;
   const offsets = (d.valueOffsets as Int32Array).subarray(d.offset, d.offset + d.length + 1);
-  return { offsets, values: d.children[0]!.values as Int32Array };
+  const c = d.children[0]!;
+  return { offsets, values: (c.values as Int32Array).subarray(c.offset, c.offset + offsets[offsets.length - 1]!) };
 }
 
 /** A fixed-size-list<float32> column as a flat Float32Array of length rows × dim. */

@@ -12,11 +12,12 @@ export type ParamType =
   | { kind: 'number[]' }
   | { kind: 'string[]' };
 
-const int = (min?: number, max?: number): ParamType => ({ kind: 'int', min, max });
-const num = (min?: number, max?: number): ParamType => ({ kind: 'number', min, max });
-const bool: ParamType = { kind: 'bool' };
-const str: ParamType = { kind: 'string' };
-const oneOf = (...values: string[]): ParamType => ({ kind: 'enum', values });
+// Each helper keeps its literal kind (not widened to ParamType) so Params gets one type per key.
+const int = (min?: number, max?: number) => ({ kind: 'int', min, max }) as const;
+const num = (min?: number, max?: number) => ({ kind: 'number', min, max }) as const;
+const bool = { kind: 'bool' } as const;
+const str = { kind: 'string' } as const;
+const oneOf = (...values: string[]) => ({ kind: 'enum', values }) as const;
 
 export const PARAM_TYPES = {
   // shared
