@@ -1,0 +1,60 @@
+// One HSTU block (Zhai et al. 2024, "Actions Speak Louder than Words"), SPEC §5:
+//   x̂ = LN(x)
+//   U, V, Q, K = split(SiLU(x̂·W_uvqk))          U,V: H·dv   Q,K: H·dqk
+//   Q, K ← RoPE on the first r dims of each head
+//   A = SiLU(QKᵀ + rab_pos + rab_time) · mask / n   (pointwise, not softmax)
+//   O = LN(A·V) ⊙ U
+//   x ← x + Dropout(O·W_o)
+import * as tf from '@tensorflow/tfjs';
+import type { Rng } from '../rng.ts';
+import { type ModelConfig, ropeDim } from './config.ts';
+import type { ModelParams } from './init.ts';
+import { type ForwardContext, dropout, initLayerNorm, initLinear, layerNorm, linear, silu } from './layers.ts';
+import { batchMatMul } from './fast-ops.ts';
+import { applyRope } from './rope.ts';
+import { type BiasIndices, initRelativeBias, relativeBias } from './relative-bias.ts';
+
+export function initHstuBlock(p: ModelParams, c: ModelConfig, name: string, rng: Rng): void {
+  const D = c.hiddenUnits;
+  const H = c.numHeads;
+  initLayerNorm(p, `${name}.ln_in`, D);
+  initLinear(p, `${name}.uvqk`, D, 2 * H * c.linearDim + 2 * H * c.attentionDim, rng);
+  initRelativeBias(p, `${name}.rab`, c.maxlen + 1, c.timeBuckets, c.loadTimeIntervals, rng);
+  initLayerNorm(p, `${name}.ln_attn`, H * c.linearDim);
+  initLinear(p, `${name}.out`, H * c.linearDim, D, rng);
+}
+
+/** [B, N, H·d] → [B·H, N, d] */
+function splitHeads(x: tf.Tensor, B: number, N: number, H: number, d: number): tf.Tensor {
+  return tf.reshape(tf.transpose(tf.reshape(x, [B, N, H, d]), [0, 2, 1, 3]), [B * H, N, d]);
+}
+
+/**
+ * x [B, N, D] → [B, N, D]. `attnScale` [B, 1, N, N] holds mask/n (0 where a key is in the future or
+ * padding); `bias` the precomputed relative-bias indices.
+ */
+export function hstuBlock(
+  p: ModelParams, c: ModelConfig, name: string, x: tf.Tensor, attnScale: tf.Tensor, bias: BiasIndices, ctx: ForwardContext,
+): tf.Tensor {
+  const [B, N] = x.shape as [number, number, number];
+  const H = c.numHeads;
+  const dv = c.linearDim;
+  const dqk = c.attentionDim;
+  const xn = layerNorm(p, `${name}.ln_in`, x); // [B, N, D]
+  const uvqk = silu(linear(p, `${name}.uvqk`, xn)); // [B, N, 2·H·dv + 2·H·dqk]
+  const [u, v, q, k] = tf.split(uvqk, [H * dv, H * dv, H * dqk, H * dqk], -1) as [tf.Tensor, tf.Tensor, tf.Tensor, tf.Tensor];
+  let qh = splitHeads(q, B, N, H, dqk); // [B·H, N, dqk]
+  let kh = splitHeads(k, B, N, H, dqk); // [B·H, N, dqk]
+  if (c.useRope) {
+    const r = ropeDim(c);
+    qh = tf.reshape(applyRope(tf.reshape(qh, [B, H, N, dqk]), r, c.ropeTheta), [B * H, N, dqk]);
+    kh = tf.reshape(applyRope(tf.reshape(kh, [B, H, N, dqk]), r, c.ropeTheta), [B * H, N, dqk]);
+  }
+  const scores = tf.reshape(batchMatMul(qh, tf.transpose(kh, [0, 2, 1])), [B, H, N, N]); // [B, H, N, N]
+  const rab = relativeBias(p, `${name}.rab`, bias); // [B|1, 1, N, N]
+  const attn = dropout(ctx, tf.mul(silu(tf.add(scores, rab)), attnScale)); // [B, H, N, N]
+  const av = batchMatMul(tf.reshape(attn, [B * H, N, N]), splitHeads(v, B, N, H, dv)); // [B·H, N, dv]
+  const o = tf.reshape(tf.transpose(tf.reshape(av, [B, H, N, dv]), [0, 2, 1, 3]), [B, N, H * dv]); // [B, N, H·dv]
+  const gated = tf.mul(layerNorm(p, `${name}.ln_attn`, o), u); // [B, N, H·dv]
+  return tf.add(x, dropout(ctx, linear(p, `${name}.out`, gated))); // [B, N, D]
+}

@@ -1,0 +1,75 @@
+// Small building blocks over named variables: Linear, LayerNorm, Embedding, SiLU, seeded Dropout.
+// Each has an init* that creates its variables and a function that applies them.
+import * as tf from '@tensorflow/tfjs';
+import type { Rng } from '../rng.ts';
+import { ModelParams, filled, truncatedNormal } from './init.ts';
+import { gatherRows, matMul2d } from './fast-ops.ts';
+
+/** Per-forward state: training flag and the dropout seed stream (reproducible for a given seed). */
+export interface ForwardContext {
+  training: boolean;
+  dropoutRate: number;
+  seed: number; // base seed of this forward call, e.g. derived from the step counter
+  calls: number; // dropout calls so far in this forward; each gets its own seed
+}
+
+export function makeForwardContext(training: boolean, dropoutRate: number, seed = 0): ForwardContext {
+  return { training, dropoutRate, seed, calls: 0 };
+}
+
+export function initLinear(p: ModelParams, name: string, dIn: number, dOut: number, rng: Rng, bias = true): void {
+  p.add(`${name}.w`, 'weight', [dIn, dOut], truncatedNormal(rng, dIn * dOut));
+  if (bias) p.add(`${name}.b`, 'bias', [dOut], filled(dOut, 0));
+}
+
+/** x [..., dIn] · W [dIn, dOut] (+ b) → [..., dOut], as one 2-D product. */
+export function linear(p: ModelParams, name: string, x: tf.Tensor): tf.Tensor {
+  const w = p.get(`${name}.w`);
+  const dIn = w.shape[0]!;
+  const dOut = w.shape[1]!;
+  const lead = x.shape.slice(0, -1);
+  let y: tf.Tensor = matMul2d(tf.reshape(x, [-1, dIn]), w); // [R, dOut]
+  const b = p.vars.get(`${name}.b`);
+  if (b !== undefined) y = tf.add(y, b);
+  return tf.reshape(y, [...lead, dOut]);
+}
+
+export function initLayerNorm(p: ModelParams, name: string, d: number): void {
+  p.add(`${name}.g`, 'norm', [d], filled(d, 1));
+  p.add(`${name}.b`, 'norm', [d], filled(d, 0));
+}
+
+export const LN_EPS = 1e-5;
+
+/** LayerNorm over the last axis. */
+export function layerNorm(p: ModelParams, name: string, x: tf.Tensor): tf.Tensor {
+  const { mean, variance } = tf.moments(x, -1, true);
+  const xhat = tf.mul(tf.sub(x, mean), tf.rsqrt(tf.add(variance, LN_EPS)));
+  return tf.add(tf.mul(xhat, p.get(`${name}.g`)), p.get(`${name}.b`));
+}
+
+export function initEmbedding(p: ModelParams, name: string, vocab: number, dim: number, rng: Rng, kind: 'embedding' | 'itemEmbedding' = 'embedding'): void {
+  p.add(name, kind, [vocab, dim], truncatedNormal(rng, vocab * dim));
+}
+
+/** Rows of the table `name` at int32 `indices` [...S] → [...S, E]. */
+export function embed(p: ModelParams, name: string, indices: tf.Tensor): tf.Tensor {
+  return gatherRows(p.get(name), indices);
+}
+
+export function silu(x: tf.Tensor): tf.Tensor {
+  return tf.mul(x, tf.sigmoid(x));
+}
+
+/** Inverted dropout with a seed derived from the context, so a training step is reproducible. */
+export function dropout(ctx: ForwardContext, x: tf.Tensor): tf.Tensor {
+  if (!ctx.training || ctx.dropoutRate === 0) return x;
+  const seed = (Math.imul(ctx.seed >>> 0, 0x9e3779b1) ^ Math.imul(++ctx.calls, 0x85ebca6b)) >>> 0;
+  const keep = tf.cast(tf.greaterEqual(tf.randomUniform(x.shape, 0, 1, 'float32', seed), ctx.dropoutRate), 'float32');
+  return tf.mul(x, tf.mul(keep, 1 / (1 - ctx.dropoutRate)));
+}
+
+/** x / ‖x‖ over the last axis (ε keeps all-zero rows finite). */
+export function l2Normalize(x: tf.Tensor): tf.Tensor {
+  return tf.mul(x, tf.rsqrt(tf.maximum(tf.sum(tf.square(x), -1, true), 1e-12)));
+}

@@ -1,0 +1,57 @@
+// Relative attention bias (HSTU's RelativeBucketedTimeAndPositionBasedBias), one per block:
+//   rab_pos[i, j]  = w_pos[i − j]                     learned per causal distance
+//   rab_time[i, j] = w_time[bucket(|t_i − t_j|)]      learned per log-bucketed time gap
+// The gap uses the query's OWN time t_i, not the next (target) item's: that time is unknown at
+// inference, and using it would leak the target. Indices are computed in JS from float64 times.
+import * as tf from '@tensorflow/tfjs';
+import type { Rng } from '../rng.ts';
+import { type ModelParams, truncatedNormal } from './init.ts';
+import { gatherRows } from './fast-ops.ts';
+
+/** HSTU's bucketisation: floor(ln(max(|Δt|, 1)) / 0.301), clamped to [0, numBuckets]. */
+export function timeBucket(gapSeconds: number, numBuckets: number): number {
+  const b = Math.floor(Math.log(Math.max(Math.abs(gapSeconds), 1)) / 0.301);
+  return Math.min(b, numBuckets);
+}
+
+/** Index of w_pos for each (query i, key j): i − j, clamped into [0, N − 1] (j > i is masked anyway). [N, N] */
+export function positionBiasIndices(seqLen: number): Int32Array {
+  const out = new Int32Array(seqLen * seqLen);
+  for (let i = 0; i < seqLen; i++) {
+    for (let j = 0; j < seqLen; j++) out[i * seqLen + j] = Math.max(0, i - j);
+  }
+  return out;
+}
+
+/** Index of w_time for each (b, i, j): the bucket of |t[b,i] − t[b,j]|. [B, N, N] */
+export function timeBiasIndices(timestamp: Float64Array, batchSize: number, seqLen: number, numBuckets: number): Int32Array {
+  const N = seqLen;
+  const out = new Int32Array(batchSize * N * N);
+  for (let b = 0; b < batchSize; b++) {
+    for (let i = 0; i < N; i++) {
+      const ti = timestamp[b * N + i]!;
+      const row = (b * N + i) * N;
+      for (let j = 0; j <= i; j++) out[row + j] = timeBucket(ti - timestamp[b * N + j]!, numBuckets); // j > i stays 0: masked
+    }
+  }
+  return out;
+}
+
+export function initRelativeBias(p: ModelParams, name: string, maxTokens: number, numBuckets: number, withTime: boolean, rng: Rng): void {
+  p.add(`${name}.pos`, 'bias', [maxTokens, 1], truncatedNormal(rng, maxTokens));
+  if (withTime) p.add(`${name}.time`, 'bias', [numBuckets + 1, 1], truncatedNormal(rng, numBuckets + 1));
+}
+
+/** Precomputed per forward, shared by every block. */
+export interface BiasIndices {
+  pos: tf.Tensor; // [N, N] int32
+  time: tf.Tensor | null; // [B, N, N] int32
+}
+
+/** rab_pos + rab_time → [B, 1, N, N] (or [1, 1, N, N] without time), broadcast over heads. */
+export function relativeBias(p: ModelParams, name: string, idx: BiasIndices): tf.Tensor {
+  const pos = tf.squeeze(gatherRows(p.get(`${name}.pos`), idx.pos), [-1]); // [N, N]
+  if (idx.time === null) return tf.expandDims(tf.expandDims(pos, 0), 0); // [1, 1, N, N]
+  const time = tf.squeeze(gatherRows(p.get(`${name}.time`), idx.time), [-1]); // [B, N, N]
+  return tf.expandDims(tf.add(time, pos), 1); // [B, 1, N, N]
+}

@@ -1,0 +1,25 @@
+// Squeeze-and-Excitation over feature fields: each field's embedding is squeezed to its mean, a
+// two-layer bottleneck scores the fields, and each field is rescaled by its sigmoid weight, so the
+// model learns which features matter (per row) before the DNN mixes them.
+import * as tf from '@tensorflow/tfjs';
+import type { Rng } from '../rng.ts';
+import type { ModelParams } from './init.ts';
+import { initLinear, linear } from './layers.ts';
+
+export function seHidden(numFields: number): number {
+  return Math.max(2, Math.ceil(numFields / 4));
+}
+
+export function initSqueezeExcite(p: ModelParams, name: string, numFields: number, rng: Rng): void {
+  const h = seHidden(numFields);
+  initLinear(p, `${name}.fc1`, numFields, h, rng);
+  initLinear(p, `${name}.fc2`, h, numFields, rng);
+}
+
+/** fields [R, F, E] → the same fields, each scaled by its learned weight in (0, 1). */
+export function squeezeExcite(p: ModelParams, name: string, fields: tf.Tensor): tf.Tensor {
+  const z = tf.mean(fields, -1); // [R, F]  squeeze
+  const s = tf.relu(linear(p, `${name}.fc1`, z)); // [R, h]
+  const w = tf.sigmoid(linear(p, `${name}.fc2`, s)); // [R, F]  excitation
+  return tf.mul(fields, tf.expandDims(w, -1)); // [R, F, E]
+}

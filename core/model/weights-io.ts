@@ -1,0 +1,103 @@
+// Model weights on disk — a documented, framework-free format:
+//   weights.bin   every variable's float32 values, little-endian, concatenated in sorted name order
+//   weights.json  { format: 'hstu-weights-v1', tensors: [{ name, kind, shape, offset }] }, offset in bytes
+//   config.json   the resolved ModelConfig the weights belong to (saved beside them, nanoGPT-style)
+// Readable from Python with numpy.frombuffer(..., '<f4') and the manifest.
+import * as tf from '@tensorflow/tfjs';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { stableJson, writeDirAtomic } from '../atomic.ts';
+import { UserError } from '../errors.ts';
+import type { ModelConfig } from './config.ts';
+import { validateModelConfig } from './config.ts';
+import { ModelParams, type ParamKind, sizeOf } from './init.ts';
+
+export const WEIGHTS_FORMAT = 'hstu-weights-v1';
+
+export interface WeightEntry {
+  name: string;
+  kind: ParamKind;
+  shape: number[];
+  offset: number; // bytes into weights.bin
+}
+
+export interface WeightsManifest {
+  format: string;
+  tensors: WeightEntry[];
+}
+
+/** The manifest and the little-endian float32 bytes of every variable, in sorted name order. */
+export function serializeWeights(p: ModelParams): { manifest: WeightsManifest; bytes: Uint8Array } {
+  const tensors: WeightEntry[] = [];
+  let offset = 0;
+  for (const name of p.names()) {
+    const shape = p.get(name).shape.slice();
+    tensors.push({ name, kind: p.kinds.get(name)!, shape, offset });
+    offset += sizeOf(shape) * 4;
+  }
+  const bytes = new Uint8Array(offset);
+  const view = new DataView(bytes.buffer);
+  for (const e of tensors) {
+    const values = p.get(e.name).dataSync() as Float32Array;
+    for (let i = 0; i < values.length; i++) view.setFloat32(e.offset + 4 * i, values[i]!, true);
+  }
+  return { manifest: { format: WEIGHTS_FORMAT, tensors }, bytes };
+}
+
+/** Writes weights.bin, weights.json and config.json into an existing directory (the caller makes it atomic). */
+export function writeWeights(dir: string, p: ModelParams, config: ModelConfig): void {
+  const { manifest, bytes } = serializeWeights(p);
+  writeFileSync(join(dir, 'weights.bin'), bytes);
+  writeFileSync(join(dir, 'weights.json'), stableJson(manifest));
+  writeFileSync(join(dir, 'config.json'), stableJson(config));
+}
+
+/** Saves the model as its own directory, atomically. */
+export async function saveModel(dir: string, p: ModelParams, config: ModelConfig): Promise<void> {
+  await writeDirAtomic(dir, (tmp) => writeWeights(tmp, p, config));
+}
+
+function readJson(path: string): unknown {
+  try {
+    return JSON.parse(readFileSync(path, 'utf8'));
+  } catch (e) {
+    throw new UserError(`cannot read ${path}: ${(e as Error).message}`);
+  }
+}
+
+/** Reads a model directory written by writeWeights: its config and fresh variables. */
+export function loadModel(dir: string): { config: ModelConfig; params: ModelParams } {
+  const config = validateModelConfig(readJson(join(dir, 'config.json')) as ModelConfig);
+  const manifest = readJson(join(dir, 'weights.json')) as WeightsManifest;
+  if (manifest.format !== WEIGHTS_FORMAT) throw new UserError(`${dir}/weights.json: format ${manifest.format}, expected ${WEIGHTS_FORMAT}`);
+  const buf = readFileSync(join(dir, 'weights.bin'));
+  const view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
+  const params = new ModelParams();
+  for (const e of manifest.tensors) {
+    const n = sizeOf(e.shape);
+    if (e.offset + 4 * n > buf.byteLength) throw new UserError(`${dir}/weights.bin: too short for ${e.name}`);
+    const values = new Float32Array(n);
+    for (let i = 0; i < n; i++) values[i] = view.getFloat32(e.offset + 4 * i, true);
+    params.add(e.name, e.kind, e.shape, values);
+  }
+  return { config, params };
+}
+
+/**
+ * Copies saved weights into an existing model (fine-tuning from state_dict_path): every variable
+ * must exist on both sides with the same shape, or it fails naming the first mismatch.
+ */
+export function assignWeights(target: ModelParams, source: ModelParams): void {
+  const a = target.names();
+  const b = source.names();
+  const missing = a.find((n) => !source.vars.has(n)) ?? b.find((n) => !target.vars.has(n));
+  if (missing !== undefined) throw new UserError(`weights do not match the model: ${missing} is on one side only`);
+  for (const name of a) {
+    const from = source.get(name);
+    const to = target.get(name);
+    if (from.shape.join(',') !== to.shape.join(',')) {
+      throw new UserError(`weights do not match the model: ${name} is [${from.shape}] saved, [${to.shape}] here`);
+    }
+    tf.tidy(() => to.assign(from));
+  }
+}

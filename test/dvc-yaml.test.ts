@@ -1,0 +1,50 @@
+// dvc.yaml is the contract DVC caches by: a stage must declare every file it imports (or DVC would
+// not rerun it when that file changes) and exactly the params its main.ts loads.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, join, normalize, relative } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parse } from 'yaml';
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+const dvc = parse(readFileSync(join(root, 'dvc.yaml'), 'utf8')) as { stages: Record<string, { cmd: string; deps?: string[]; params?: string[] }> };
+
+/** Local .ts files reachable from `entry` through relative imports. */
+function importClosure(entry: string): string[] {
+  const seen = new Set<string>();
+  const visit = (file: string): void => {
+    if (seen.has(file)) return;
+    seen.add(file);
+    const text = readFileSync(join(root, file), 'utf8');
+    for (const m of text.matchAll(/(?:from|import)\s+'(\.{1,2}\/[^']+\.(?:ts|json))'/g)) {
+      visit(normalize(join(dirname(file), m[1]!)));
+    }
+  };
+  visit(entry);
+  return [...seen].sort();
+}
+
+function loadedParams(mainFile: string): string[] {
+  const text = readFileSync(join(root, mainFile), 'utf8');
+  const m = text.match(/loadParams\(\[([^\]]*)\]/);
+  assert.ok(m, `${mainFile} calls loadParams([...])`);
+  return [...m[1]!.matchAll(/'([a-z0-9_]+)'/g)].map((x) => x[1]!).sort();
+}
+
+for (const [name, stage] of Object.entries(dvc.stages)) {
+  test(`dvc.yaml stage ${name}: deps cover its imports, params match what it loads`, () => {
+    const main = `stages/${name}/main.ts`;
+    assert.ok(stage.cmd.includes(main), `cmd runs ${main}`);
+    const deps = (stage.deps ?? []).map((d) => normalize(d));
+    for (const file of importClosure(main)) {
+      const covered = deps.some((d) => file === d || file.startsWith(d.endsWith('/') ? d : d + '/'));
+      assert.ok(covered, `${name} imports ${relative('.', file)} but dvc.yaml does not list it in deps`);
+    }
+    for (const d of deps) {
+      if (d.startsWith('data/') || d.startsWith('models/') || d.includes('${')) continue;
+      assert.ok(existsSync(join(root, d)), `${name} dep ${d} exists`);
+    }
+    assert.deepEqual([...(stage.params ?? [])].sort(), loadedParams(main));
+  });
+}
