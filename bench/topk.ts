@@ -1,0 +1,51 @@
+// Exact retrieval throughput: topK and rankOf (plain Float32Array) and topKTf (tfjs), random unit vectors.
+// Usage: npx tsx bench/topk.ts [backend=cpu|wasm|tensorflow] [queries=2000] [items=50000] [D=64] [k=200] [chunk=4096]
+import * as tf from '@tensorflow/tfjs';
+import { Rng } from '../core/rng.ts';
+import { rankOf, topK, topKTf } from '../core/topk.ts';
+
+const [backend = 'cpu', ...sizes] = process.argv.slice(2);
+const [Q, I, D, k, chunkItems] = [2000, 50000, 64, 200, 4096].map((def, j) => (sizes[j] ? Number(sizes[j]) : def)) as [number, number, number, number, number];
+
+function randomUnitRows(rng: Rng, rows: number): Float32Array {
+  const x = new Float32Array(rows * D);
+  for (let r = 0; r < rows; r++) {
+    let norm = 0;
+    for (let d = 0; d < D; d++) norm += (x[r * D + d] = rng.normal()) ** 2;
+    for (let d = 0; d < D; d++) x[r * D + d]! /= Math.sqrt(norm);
+  }
+  return x;
+}
+
+async function loadBackend(name: string): Promise<void> {
+  if (name === 'wasm') await import('@tensorflow/tfjs-backend-wasm');
+  if (name === 'tensorflow') await import('@tensorflow/tfjs-node');
+  if (!(await tf.setBackend(name))) throw new Error(`backend ${name} did not load`);
+}
+
+async function time<T>(label: string, run: () => T | Promise<T>): Promise<T> {
+  const start = performance.now();
+  const result = await run();
+  const seconds = (performance.now() - start) / 1000;
+  console.log(`${label.padEnd(34)} ${seconds.toFixed(2).padStart(7)} s  ${(Q / seconds).toFixed(0).padStart(7)} queries/s  ${((2 * Q * I * D) / seconds / 1e9).toFixed(2)} GFLOP/s`);
+  return result;
+}
+
+const rng = new Rng(1);
+const queries = randomUnitRows(rng, Q);
+const items = randomUnitRows(rng, I);
+const targets = Int32Array.from({ length: Q }, () => 1 + rng.int(I - 1));
+const history = Array.from({ length: Q }, () => Int32Array.from({ length: 100 }, () => 1 + rng.int(I - 1)));
+const exclude = (q: number) => history[q]!;
+console.log(`${Q} queries × ${I} items × D=${D}, k=${k}, chunk=${chunkItems}, 100 excluded items per query`);
+
+const plain = await time('topK (plain JS)', () => topK(queries, items, D, k, { chunkItems, exclude }));
+await time('rankOf (plain JS)', () => rankOf(queries, items, D, targets, { chunkItems, exclude }));
+
+await loadBackend(backend);
+const qT = tf.tensor2d(queries, [Q, D]);
+const iT = tf.tensor2d(items, [I, D]);
+const viaTf = await time(`topKTf (tfjs ${tf.getBackend()})`, () => topKTf(qT, iT, k, { chunkItems, exclude }));
+let same = 0;
+for (let j = 0; j < plain.indices.length; j++) if (plain.indices[j] === viaTf.indices[j]) same++;
+console.log(`topKTf agrees with topK on ${((100 * same) / plain.indices.length).toFixed(3)}% of list positions (float32 vs float64 sums)`);
