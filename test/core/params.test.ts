@@ -61,3 +61,9 @@ test('a missing params file and invalid YAML are one-line errors', () => {
   writeFileSync(file, 'lr: [1, 2\n');
   assert.throws(() => loadParams(['lr'], file), /invalid YAML/);
 });
+
+test('profiles/seed-gpu.yaml is a complete, valid params file with the seed GPU configuration', () => {
+  const file = new URL('../../profiles/seed-gpu.yaml', import.meta.url).pathname;
+  const p = loadParams(['hidden_units', 'num_blocks', 'num_heads', 'batch_size', 'num_epochs', 'maxlen', 'lr'], file);
+  assert.deepEqual(p, { hidden_units: 512, num_blocks: 48, num_heads: 16, batch_size: 1024, num_epochs: 8, maxlen: 101, lr: 0.0015 });
+});
