@@ -1,0 +1,200 @@
+// Resumable training checkpoints (SPEC §6): everything a killed run needs to finish with the same
+// metrics as an uninterrupted one — weights, AdamW moments and step, the data cursor, RNG states,
+// the memory bank — written atomically as one folder (core/atomic.ts writeDirAtomic):
+//   checkpoint.bin   every array's raw little-endian bytes (float32 or int32), concatenated in the
+//                    index's order: weights/<name>, adam_m/<name>, adam_v/<name> (names sorted),
+//                    then bank/<i>/emb and bank/<i>/ids per memory-bank step, oldest first
+//   checkpoint.json  { format, byteLength, sha256 (of checkpoint.bin), cursor, optimizerStep, rng,
+//                    arrays: [{ key, dtype, shape, offset (bytes) }], meta }
+// Same state → same bytes (sorted names, no timestamps). loadCheckpoint checks the format, length,
+// checksum and every entry's bounds, and reports a partial or corrupt folder as a UserError.
+import * as tf from '@tensorflow/tfjs';
+import { createHash } from 'node:crypto';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { stableJson, writeDirAtomic } from '../atomic.ts';
+import { UserError } from '../errors.ts';
+import type { AdamWState } from './adamw.ts';
+import type { MemoryBankState } from './memory-bank.ts';
+
+export const CHECKPOINT_FORMAT = 'hstu-train-checkpoint-v1';
+const BIN = 'checkpoint.bin';
+const INDEX = 'checkpoint.json';
+
+/** A tensor's values on the host, row-major. */
+export interface HostTensor {
+  shape: number[];
+  values: Float32Array;
+}
+
+/** Where the data loop stands: optimizer steps done, current epoch, micro-batches done in it. */
+export interface TrainCursor {
+  step: number;
+  epoch: number;
+  batch: number;
+}
+
+export interface TrainCheckpoint {
+  weights: Record<string, HostTensor>;
+  optimizer: AdamWState;
+  cursor: TrainCursor;
+  rng: Record<string, number[]>; // Rng.getState() of each named generator (shuffle, dropout, negatives, ...)
+  bank: MemoryBankState;
+  meta: Record<string, unknown>; // JSON-safe extras: resolved params, best validation score so far, ...
+}
+
+type DType = 'float32' | 'int32';
+
+interface ArrayEntry {
+  key: string;
+  dtype: DType;
+  shape: number[];
+  offset: number; // bytes into checkpoint.bin
+}
+
+interface CheckpointIndex {
+  format: string;
+  byteLength: number;
+  sha256: string;
+  cursor: TrainCursor;
+  optimizerStep: number;
+  rng: Record<string, number[]>;
+  arrays: ArrayEntry[];
+  meta: Record<string, unknown>;
+}
+
+const sizeOf = (shape: number[]): number => shape.reduce((a, b) => a * b, 1);
+
+/** The named arrays in file order. */
+function arraysOf(c: TrainCheckpoint): { key: string; shape: number[]; values: Float32Array | Int32Array }[] {
+  const out: { key: string; shape: number[]; values: Float32Array | Int32Array }[] = [];
+  for (const name of Object.keys(c.weights).sort()) out.push({ key: `weights/${name}`, ...c.weights[name]! });
+  for (const name of Object.keys(c.optimizer.m).sort()) out.push({ key: `adam_m/${name}`, shape: [c.optimizer.m[name]!.length], values: c.optimizer.m[name]! });
+  for (const name of Object.keys(c.optimizer.v).sort()) out.push({ key: `adam_v/${name}`, shape: [c.optimizer.v[name]!.length], values: c.optimizer.v[name]! });
+  c.bank.entries.forEach((e, i) => {
+    out.push({ key: `bank/${i}/emb`, shape: [e.ids.length, e.dim], values: e.emb });
+    out.push({ key: `bank/${i}/ids`, shape: [e.ids.length], values: e.ids });
+  });
+  return out;
+}
+
+/** The index and the bytes of a checkpoint (pure; saveCheckpoint writes them). */
+export function serializeCheckpoint(c: TrainCheckpoint): { index: CheckpointIndex; bytes: Uint8Array } {
+  const arrays = arraysOf(c);
+  const entries: ArrayEntry[] = [];
+  let offset = 0;
+  for (const a of arrays) {
+    if (sizeOf(a.shape) !== a.values.length) throw new Error(`checkpoint: ${a.key} has ${a.values.length} values for shape [${a.shape}]`);
+    entries.push({ key: a.key, dtype: a.values instanceof Int32Array ? 'int32' : 'float32', shape: a.shape, offset });
+    offset += a.values.length * 4;
+  }
+  const bytes = new Uint8Array(offset);
+  for (let i = 0; i < arrays.length; i++) {
+    const v = arrays[i]!.values;
+    bytes.set(new Uint8Array(v.buffer, v.byteOffset, v.byteLength), entries[i]!.offset);
+  }
+  const sha256 = createHash('sha256').update(bytes).digest('hex');
+  const index: CheckpointIndex = {
+    format: CHECKPOINT_FORMAT, byteLength: offset, sha256, cursor: c.cursor, optimizerStep: c.optimizer.step, rng: c.rng, arrays: entries, meta: c.meta,
+  };
+  return { index, bytes };
+}
+
+/** Writes the checkpoint folder atomically: a reader sees the old folder or the new one, never half. */
+export async function saveCheckpoint(dir: string, c: TrainCheckpoint): Promise<void> {
+  if (new Uint8Array(new Uint16Array([1]).buffer)[0] !== 1) throw new UserError('checkpoints are little-endian; this host is big-endian');
+  const { index, bytes } = serializeCheckpoint(c);
+  await writeDirAtomic(dir, (tmp) => {
+    writeFileSync(join(tmp, BIN), bytes);
+    writeFileSync(join(tmp, INDEX), stableJson(index));
+  });
+}
+
+function readIndex(dir: string): CheckpointIndex {
+  const path = join(dir, INDEX);
+  if (!existsSync(path)) throw new UserError(`checkpoint ${dir} is incomplete: ${INDEX} is missing`);
+  let index: CheckpointIndex;
+  try {
+    index = JSON.parse(readFileSync(path, 'utf8')) as CheckpointIndex;
+  } catch (e) {
+    throw new UserError(`checkpoint ${path} is not valid JSON (${(e as Error).message}); the file is partial or corrupt`);
+  }
+  if (index?.format !== CHECKPOINT_FORMAT) throw new UserError(`checkpoint ${path}: format ${JSON.stringify(index?.format)}, expected ${CHECKPOINT_FORMAT}`);
+  if (!Array.isArray(index.arrays) || typeof index.byteLength !== 'number' || typeof index.sha256 !== 'string') {
+    throw new UserError(`checkpoint ${path}: index lacks arrays, byteLength or sha256`);
+  }
+  return index;
+}
+
+/** Reads and validates a checkpoint folder; any damage is a UserError naming the file and the problem. */
+export function loadCheckpoint(dir: string): TrainCheckpoint {
+  const index = readIndex(dir);
+  const binPath = join(dir, BIN);
+  if (!existsSync(binPath)) throw new UserError(`checkpoint ${dir} is incomplete: ${BIN} is missing`);
+  const file = readFileSync(binPath);
+  const bytes = new Uint8Array(file.buffer, file.byteOffset, file.length);
+  if (bytes.length !== index.byteLength) {
+    throw new UserError(`checkpoint ${binPath} has ${bytes.length} bytes but its index says ${index.byteLength}: the file is truncated or partial`);
+  }
+  if (createHash('sha256').update(bytes).digest('hex') !== index.sha256) {
+    throw new UserError(`checkpoint ${binPath} is corrupt: its sha256 does not match ${INDEX}`);
+  }
+  const c: TrainCheckpoint = {
+    weights: {}, optimizer: { step: index.optimizerStep, m: {}, v: {} }, cursor: index.cursor, rng: index.rng, bank: { entries: [] }, meta: index.meta,
+  };
+  const bankIds: Int32Array[] = [];
+  const bankEmb: HostTensor[] = [];
+  for (const e of index.arrays) {
+    const length = sizeOf(e.shape) * 4;
+    if (!(e.offset >= 0 && e.offset + length <= bytes.length && e.offset % 4 === 0)) {
+      throw new UserError(`checkpoint ${join(dir, INDEX)}: array ${e.key} lies outside ${BIN}`);
+    }
+    // slice() copies into a fresh, aligned buffer.
+    const raw = bytes.buffer.slice(bytes.byteOffset + e.offset, bytes.byteOffset + e.offset + length);
+    const [group, name, part] = splitKey(e.key);
+    if (e.dtype === 'int32' && group === 'bank' && part === 'ids') bankIds[Number(name)] = new Int32Array(raw);
+    else if (e.dtype !== 'float32') throw new UserError(`checkpoint ${join(dir, INDEX)}: array ${e.key} has dtype ${e.dtype}`);
+    else if (group === 'weights') c.weights[name] = { shape: e.shape, values: new Float32Array(raw) };
+    else if (group === 'adam_m') c.optimizer.m[name] = new Float32Array(raw);
+    else if (group === 'adam_v') c.optimizer.v[name] = new Float32Array(raw);
+    else if (group === 'bank' && part === 'emb') bankEmb[Number(name)] = { shape: e.shape, values: new Float32Array(raw) };
+    else throw new UserError(`checkpoint ${join(dir, INDEX)}: unknown array ${e.key}`);
+  }
+  bankEmb.forEach((emb, i) => {
+    const ids = bankIds[i];
+    if (ids === undefined || emb.shape[0] !== ids.length) throw new UserError(`checkpoint ${join(dir, INDEX)}: memory bank step ${i} has no matching ids`);
+    c.bank.entries.push({ ids, emb: emb.values, dim: emb.shape[1]! });
+  });
+  return c;
+}
+
+/** 'weights/blocks.0.w' → ['weights', 'blocks.0.w', '']; 'bank/3/ids' → ['bank', '3', 'ids']. */
+function splitKey(key: string): [string, string, string] {
+  const slash = key.indexOf('/');
+  const group = key.slice(0, slash);
+  const rest = key.slice(slash + 1);
+  if (group !== 'bank') return [group, rest, ''];
+  const [i, part] = rest.split('/');
+  return [group, i ?? '', part ?? ''];
+}
+
+/** Host copies of the variables' values, for the checkpoint. */
+export function readWeights(vars: Record<string, tf.Variable>): Record<string, HostTensor> {
+  const out: Record<string, HostTensor> = {};
+  for (const name of Object.keys(vars).sort()) out[name] = { shape: vars[name]!.shape.slice(), values: Float32Array.from(vars[name]!.dataSync()) };
+  return out;
+}
+
+/** Assigns checkpoint weights to the model's variables; names and shapes must match exactly. */
+export function assignWeights(vars: Record<string, tf.Variable>, weights: Record<string, HostTensor>): void {
+  const missing = Object.keys(vars).filter((n) => weights[n] === undefined);
+  const extra = Object.keys(weights).filter((n) => vars[n] === undefined);
+  if (missing.length > 0 || extra.length > 0) {
+    throw new UserError(`checkpoint does not fit the model: missing ${missing.join(', ') || 'none'}; unknown ${extra.join(', ') || 'none'}`);
+  }
+  for (const [name, v] of Object.entries(vars)) {
+    const w = weights[name]!;
+    if (w.shape.join(',') !== v.shape.join(',')) throw new UserError(`checkpoint weight ${name} has shape [${w.shape}], the model has [${v.shape}]`);
+    tf.tidy(() => v.assign(tf.tensor(w.values, w.shape, 'float32')));
+  }
+}
