@@ -25,7 +25,9 @@ export type Role = (typeof Role)[keyof typeof Role];
  *                                 item:int32 (item idx, 0 = unknown), action:int8, ts:uint32 (Unix s), role:int8 (Role)
  *   users/part-NNNNN.arrow        one row per user of the shard: user:int32, user_id:utf8 (raw id),
  *                                 line:int32 (0-based line in seq.jsonl), has_profile:int8,
- *                                 f<fid>:int32 per user sparse fid, f<fid>:list<int32> per user array fid
+ *                                 f<fid>:int32 per user sparse fid (0 = missing), f<fid>:list<int32> per user
+ *                                 array fid ([] = missing); a fid is an array feature once any profile gives
+ *                                 it an array (all shards share the final layout)
  *   items/part-00000.arrow        one row per item idx 0..itemCount (row 0 = padding): item:int32, item_id:float64
  *                                 (raw creative id; exact below 2^53), f<fid>:int32 per item sparse fid (0 = missing),
  *                                 f<fid>:fixed_size_list<float32>[dim] per mm_emb_id (zeros when absent),
@@ -57,8 +59,24 @@ export interface IngestManifest {
   features: FeatureLayout;
   /** vocab size per feature id (max re-id + 1, so 0 stays padding) */
   vocab: Record<string, number>;
+  /** users with fewer than two targets are counted here; all their events are Role.train */
   splits: { train_events: number; valid_targets: number; test_targets: number; users_without_targets: number; users_with_one_target: number };
-  skipped_lines: { line: number; reason: string }[];
+  /** every line skipped under on_bad_line: skip; file is relative to raw_dir, line 1-based */
+  skipped_lines: { file: string; line: number; reason: string }[];
+  // ingest always writes the fields below; optional so hand-built manifests (tests, benches) stay valid
+  /** lines read from seq.jsonl (skipped ones included) */
+  lines?: number;
+  /** users whose line has a user-profile record with at least one feature (has_profile = 1) */
+  users_with_profile?: number;
+  /** distinct item idx used by some event */
+  items_used?: number;
+  /** used item idx absent from item_feat_dict.json: their feature columns are 0 */
+  items_without_features?: number;
+  item_feat_dict_entries?: number;
+  /** per mm_emb_id: part files read, vectors kept, lines without `emb`, creative ids unknown to the indexer, repeats */
+  mm_stats?: Record<string, { parts: number; vectors: number; lines_without_emb: number; unknown_cids: number; duplicate_cids: number }>;
+  /** whether seq_offsets.pkl was present (and so checked against the line starts) */
+  offsets_checked?: boolean;
 }
 
 export const eventShardPath = (dir: string, shard: string): string => `${dir}/events/${shard}.arrow`;

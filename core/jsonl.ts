@@ -46,7 +46,9 @@ function decodeLine(b: Uint8Array, start: number, end: number, line: number, off
   try {
     return { line, offset, value: JSON.parse(text) };
   } catch (e) {
-    return { line, offset, error: (e as Error).message };
+    // JSON.parse quotes the input near the fault; escape control bytes (a lone '\r', NUL…) so
+    // the error stays one printable line
+    return { line, offset, error: (e as Error).message.replace(/[\x00-\x1f\x7f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`) };
   }
 }
 

@@ -218,9 +218,12 @@ class Unpickler {
         case 0x8d: // BINUNICODE8
           this.push(this.utf8String(this.u64()));
           break;
-        case 0x56: // UNICODE (raw-unicode-escape, newline-terminated)
-          this.push(decodeRawUnicodeEscape(this.rawLine()));
+        case 0x56: { // UNICODE (raw-unicode-escape, newline-terminated)
+          const text = decodeRawUnicodeEscape(this.rawLine());
+          if (text === null) throw this.fail('UNICODE argument has a \\U escape past U+10FFFF');
+          this.push(text);
           break;
+        }
         case 0x43: // SHORT_BINBYTES
           this.push(this.take(this.u8()).slice());
           break;
@@ -366,7 +369,8 @@ class Unpickler {
   // --- errors ------------------------------------------------------------------------------
 
   private fail(what: string, at = this.op): UserError {
-    return new UserError(`${this.source}: ${what} at offset ${at}`);
+    // `what` may quote bytes from the input: keep the message one printable line
+    return new UserError(`${this.source}: ${escapeControls(what)} at offset ${at}`);
   }
 
   // --- raw reads ---------------------------------------------------------------------------
@@ -538,7 +542,7 @@ class Unpickler {
   private global(module: string, name: string): PyGlobal {
     const full = `${MODULE_ALIASES.get(module) ?? module}.${name}`;
     const allowed = ALLOWED_GLOBALS.get(full);
-    if (allowed === undefined) throw this.fail(`refusing global ${module}.${name}`);
+    if (allowed === undefined) throw this.fail(`refusing global ${clip(module)}.${clip(name)}`);
     return new PyGlobal(allowed);
   }
 
@@ -631,7 +635,8 @@ function assertPlainData(root: Slot, fail: (what: string) => UserError): void {
     if (Array.isArray(v)) {
       for (let i = 0; i < v.length; i++) if (typeof v[i] === 'object') pending.push(v[i]!);
     } else if (v instanceof PyTuple) {
-      pending.push(...v.items);
+      // a loop, not push(...items): spreading a 300k-item tuple overflows the call stack
+      for (const x of v.items) if (typeof x === 'object') pending.push(x);
     } else if (v instanceof Map) {
       for (const [k, x] of v) {
         if (typeof k === 'object') pending.push(k);
@@ -658,16 +663,36 @@ function latin1(s: Uint8Array): string {
   return out;
 }
 
+/** Control characters as \xNN, so input bytes quoted in an error cannot break its line. */
+function escapeControls(s: string): string {
+  return s.replace(/[\x00-\x1f\x7f]/g, (c) => `\\x${HEX_BYTE[c.charCodeAt(0)]}`);
+}
+
+/** A name from the input, shortened for an error message. */
+function clip(s: string, max = 80): string {
+  return s.length <= max ? s : `${s.slice(0, max)}…`;
+}
+
 function describeByte(code: number): string {
   return code >= 0x20 && code < 0x7f ? `'${String.fromCharCode(code)}'` : 'non-printable';
 }
 
-/** Python's raw-unicode-escape: \uXXXX and \UXXXXXXXX escapes, every other byte is latin-1. */
-function decodeRawUnicodeEscape(raw: Uint8Array): string {
+/**
+ * Python's raw-unicode-escape: \uXXXX and \UXXXXXXXX escapes, every other byte is latin-1. Null when
+ * a \U escape is past U+10FFFF (Python refuses it too; String.fromCodePoint would throw RangeError).
+ */
+function decodeRawUnicodeEscape(raw: Uint8Array): string | null {
   const text = latin1(raw);
-  return text.replace(/\\u([0-9a-fA-F]{4})|\\U([0-9a-fA-F]{8})/g, (_, u4: string | undefined, u8: string | undefined) =>
-    String.fromCodePoint(parseInt((u4 ?? u8)!, 16)),
-  );
+  let outOfRange = false;
+  const decoded = text.replace(/\\u([0-9a-fA-F]{4})|\\U([0-9a-fA-F]{8})/g, (_, u4: string | undefined, u8: string | undefined) => {
+    const cp = parseInt((u4 ?? u8)!, 16);
+    if (cp > 0x10ffff) {
+      outOfRange = true;
+      return '';
+    }
+    return String.fromCodePoint(cp);
+  });
+  return outOfRange ? null : decoded;
 }
 
 const SIMPLE_ESCAPES: Readonly<Record<string, string>> = {

@@ -1,0 +1,88 @@
+// The item table, loaded once: every item's static features (ingest items table) and dynamic
+// features (features items table), defaults applied, as row-major arrays indexed by item idx
+// (row 0 = padding / unknown item). History tokens and target items both read their item features
+// here, so the two branches can never disagree about an item.
+import { readArrowFile, columnValues } from '../arrow-io.ts';
+import { featureItemTablePath, itemTablePath } from '../artifacts.ts';
+import { UserError } from '../errors.ts';
+import type { FeatureSchema } from '../model/config.ts';
+import type { TargetItems } from '../model/batch.ts';
+import { arrayMatrix, floatMatrix, intMatrix, sparseMatrix, vectorMatrix } from './columns.ts';
+import type { Manifests } from './feature-schema.ts';
+
+export class ItemStore {
+  constructor(
+    readonly schema: FeatureSchema,
+    readonly rows: number, // items + 1
+    readonly itemId: Float64Array, // [rows] raw creative id
+    readonly sparse: Int32Array, // [rows, Fs]
+    readonly array: Int32Array, // [rows, Fa, L]
+    readonly continuous: Float32Array, // [rows, Fc]
+    readonly multimodal: Float32Array[], // per mm id: [rows, dim]
+    readonly dynamicDiscrete: Int32Array, // [rows, Fdd]
+    readonly dynamicContinuous: Float32Array, // [rows, Fdc]
+  ) {}
+
+  /** Reads both item tables; rows must be item idx 0..items in order. */
+  static load(ingestDir: string, featuresDir: string, m: Manifests, schema: FeatureSchema): ItemStore {
+    const staticPath = itemTablePath(ingestDir);
+    const dynamicPath = featureItemTablePath(featuresDir);
+    const items = readArrowFile(staticPath);
+    const dyn = readArrowFile(dynamicPath);
+    const rows = m.ingest.items + 1;
+    for (const [path, t] of [[staticPath, items], [dynamicPath, dyn]] as const) {
+      if (t.numRows !== rows) throw new UserError(`${path}: ${t.numRows} rows, expected ${rows} (item idx 0..${m.ingest.items})`);
+      const idx = columnValues<Int32Array>(t, 'item');
+      for (let r = 0; r < rows; r++) if (idx[r] !== r) throw new UserError(`${path}: row ${r} holds item ${idx[r]}; rows must be item idx in order`);
+    }
+    const defaults = m.features.defaults;
+    return new ItemStore(
+      schema,
+      rows,
+      Float64Array.from(columnValues<Float64Array>(items, 'item_id')),
+      sparseMatrix(items, schema.itemSparse.map((f) => f.fid), defaults),
+      arrayMatrix(items, schema.itemArray.map((f) => f.fid), schema.arrayLen),
+      floatMatrix(items, schema.itemContinuous.map((fid) => `f${fid}`)),
+      schema.itemMultimodal.map(({ fid, dim }) => Float32Array.from(vectorMatrix(items, fid, dim, staticPath))),
+      intMatrix(dyn, schema.dynamicDiscrete.map((f) => f.fid)),
+      floatMatrix(dyn, schema.dynamicContinuous),
+    );
+  }
+
+  /** Number of real items (idx 1..count). */
+  get count(): number {
+    return this.rows - 1;
+  }
+
+  /** The target-branch inputs of `idx` (any item idx list, repeats allowed). [M] → TargetItems */
+  targetItems(idx: ArrayLike<number>): TargetItems {
+    const M = idx.length;
+    const s = this.schema;
+    const L = s.arrayLen;
+    const itemIdx = Int32Array.from(idx);
+    for (const i of itemIdx) if (i < 0 || i >= this.rows) throw new UserError(`item idx ${i} is outside 0..${this.rows - 1}`);
+    return {
+      count: M,
+      itemIdx,
+      itemSparse: gatherRows(this.sparse, s.itemSparse.length, itemIdx, Int32Array),
+      itemArray: gatherRows(this.array, s.itemArray.length * L, itemIdx, Int32Array),
+      itemContinuous: gatherRows(this.continuous, s.itemContinuous.length, itemIdx, Float32Array),
+      itemMultimodal: this.multimodal.map((t, k) => gatherRows(t, s.itemMultimodal[k]!.dim, itemIdx, Float32Array)),
+      dynamicDiscrete: gatherRows(this.dynamicDiscrete, s.dynamicDiscrete.length, itemIdx, Int32Array),
+      dynamicContinuous: gatherRows(this.dynamicContinuous, s.dynamicContinuous.length, itemIdx, Float32Array),
+    };
+  }
+
+  /** Every row 0..items (row r = item idx r), e.g. for full ranking. */
+  allItems(): TargetItems {
+    return this.targetItems(Int32Array.from({ length: this.rows }, (_, i) => i));
+  }
+}
+
+/** Rows `idx` of a row-major [R, width] array → [M, width]. */
+export function gatherRows<T extends Int32Array | Float32Array>(src: T, width: number, idx: Int32Array, Ctor: { new (n: number): T }): T {
+  const out = new Ctor(idx.length * width);
+  if (width === 0) return out;
+  for (let m = 0; m < idx.length; m++) out.set(src.subarray(idx[m]! * width, (idx[m]! + 1) * width), m * width);
+  return out;
+}

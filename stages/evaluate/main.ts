@@ -1,0 +1,69 @@
+// evaluate: rank every test target exactly over the whole catalogue with the trained model and with the
+// popularity baseline (SPEC §7); write metrics/evaluate.json and plots/evaluate/hr_at_k.tsv. When the raw
+// folder holds the competition's predict_seq.jsonl and predict_set.jsonl, also write
+// <predict-out-dir>/result.json: each predict user's top 10 candidate creative ids.
+import { join } from 'node:path';
+import { initBackend, type BackendName } from '../../core/backend.ts';
+import { cliPaths, runStage } from '../../core/cli.ts';
+import { UserError } from '../../core/errors.ts';
+import { loadModel } from '../../core/model/weights-io.ts';
+import { loadParams } from '../../core/params.ts';
+import { loadCalendar } from '../features/calendar.ts';
+import { readIndexer } from '../ingest/indexer.ts';
+import { Progress } from '../../core/progress.ts';
+import { readManifests } from '../../core/sequences/feature-schema.ts';
+import { ItemStore } from '../../core/sequences/item-store.ts';
+import { evaluateMetrics, hitRateTsv, writeEvaluateOutputs } from './eval-outputs.ts';
+import { resolveWeightsDir } from './model-weights.ts';
+import { countTrainInteractions } from './popularity-counts.ts';
+import { readPredictFiles } from './predict-files.ts';
+import { writePredictOutput } from './predict-output.ts';
+import { type PredictResult, predictTop10 } from './predict-top10.ts';
+import { rankTestTargets } from './rank-test.ts';
+
+/** Sequences per model call: bounds the [B, H, N, N] attention tensors; results do not depend on it. */
+const QUERY_BATCH = 128;
+
+runStage('evaluate', async () => {
+  const [rawDir, ingestDir, featuresDir, modelDir, metricsFile, plotsDir, predictOutDir] = cliPaths(
+    'evaluate <raw-dir> <ingest-dir> <features-dir> <model-dir> <metrics-file> <plots-dir> <predict-out-dir>',
+  ) as [string, string, string, string, string, string, string];
+  const p = loadParams(['backend', 'exclude_history', 'eval_item_chunk']);
+  const weights = resolveWeightsDir(modelDir);
+  const manifests = readManifests(ingestDir, featuresDir);
+  const predict = await readPredictFiles(rawDir); // read first: a bad predict file fails before any ranking
+  const log = (line: string): void => void process.stderr.write(line + '\n');
+  const backend = await initBackend(p.backend as BackendName, log);
+  const { config, params } = loadModel(weights.dir);
+  if (config.itemVocab !== manifests.ingest.items + 1) {
+    throw new UserError(`${weights.dir} was trained on ${config.itemVocab - 1} items, ${ingestDir} has ${manifests.ingest.items}: retrain on this data`);
+  }
+  const store = ItemStore.load(ingestDir, featuresDir, manifests, config.features);
+  const counts = countTrainInteractions(ingestDir, manifests.ingest);
+  const progress = new Progress('evaluate');
+  const total = manifests.ingest.splits.test_targets;
+  const ranks = rankTestTargets(params, config, { ingestDir, featuresDir, manifests, store }, counts, {
+    excludeHistory: p.exclude_history, itemChunk: p.eval_item_chunk, queryBatch: QUERY_BATCH,
+  }, (done) => progress.tick(() => `${done}/${total} test targets ranked`));
+  const metrics = evaluateMetrics(ranks.model, ranks.popularity, { skipped_users: ranks.skippedUsers, weights: weights.choice, exclude_history: p.exclude_history });
+
+  let result: PredictResult | null = null;
+  if (predict) {
+    const index = readIndexer(join(rawDir, 'indexer.pkl'));
+    result = predictTop10(params, config, store, manifests.features.defaults, loadCalendar(), index, predict.users, predict.candidates, {
+      excludeHistory: p.exclude_history, itemChunk: p.eval_item_chunk, queryBatch: QUERY_BATCH,
+    });
+  }
+  await writePredictOutput(predictOutDir, result);
+  writeEvaluateOutputs(metricsFile, plotsDir, metrics, hitRateTsv(ranks.model, ranks.popularity));
+  const predicted = result
+    ? `; result.json: ${result.user.length} predict users over ${predict!.candidates.length - result.duplicateCandidates} candidates (${result.coldCreatives} cold creatives)`
+    : '; no predict files';
+  const m = metrics.model;
+  const pop = metrics.popularity;
+  progress.done(
+    `${metrics.targets} test targets over ${store.count} items (${weights.choice} weights, ${backend}): ` +
+      `Score ${m.score.toFixed(4)} HR@10 ${m['hr@10'].toFixed(4)} NDCG@10 ${m['ndcg@10'].toFixed(4)}; ` +
+      `popularity Score ${pop.score.toFixed(4)} HR@10 ${pop['hr@10'].toFixed(4)}${predicted} -> ${metricsFile}`,
+  );
+});

@@ -1,0 +1,100 @@
+// Competition inference (SPEC §3, §4 evaluate): each predict user's query against the candidate set
+// (predict_set.jsonl), the 10 best distinct candidate creatives — none the user already has in the
+// history when exclude_history — written as result.json {"top10s": [[creative_id ×10] …], "user": [raw
+// user id …]}, one row per predict_seq line in file order.
+import type { FeatureSchema, ModelConfig } from '../../core/model/config.ts';
+import type { ModelParams } from '../../core/model/init.ts';
+import { selectCuts } from '../../core/sequences/cut.ts';
+import type { ItemStore } from '../../core/sequences/item-store.ts';
+import { topK } from '../../core/topk.ts';
+import type { Calendar } from '../features/calendar.ts';
+import { embedItems } from './item-embeddings.ts';
+import type { Candidate, PredictUser } from './predict-files.ts';
+import { CatalogueRows, buildPredictShard, extendItemStore, predictCuts } from './predict-shard.ts';
+import { encodeQueries } from './queries.ts';
+
+export const TOP_N = 10;
+
+export interface PredictOptions {
+  excludeHistory: boolean;
+  itemChunk: number;
+  queryBatch: number;
+}
+
+/** What predict needs of the indexer (stages/ingest/indexer.ts IndexerInfo). */
+export interface CreativeIndex {
+  itemCount: number;
+  userRawIds: string[]; // by user re-id
+  itemIdxByCid: ReadonlyMap<unknown, number>;
+}
+
+export interface PredictResult {
+  top10s: number[][];
+  user: string[];
+  /** repeated creative ids in predict_set.jsonl (the first occurrence is kept) */
+  duplicateCandidates: number;
+  /** candidates and predict-file creatives the indexer does not know */
+  coldCreatives: number;
+}
+
+/** The raw user id of a predict_seq user cell: a re-id through the indexer's 'u' map, or the string itself. */
+export function rawUserId(cell: number | string, userRawIds: string[]): string {
+  if (typeof cell === 'string') return cell;
+  return userRawIds[cell] || String(cell);
+}
+
+/** Candidates with distinct creative ids, in file order, and how many repeats were dropped. */
+export function distinctCandidates(candidates: Candidate[]): { kept: Candidate[]; duplicates: number } {
+  const seen = new Set<number>();
+  const kept = candidates.filter((c) => !seen.has(c.creativeId) && (seen.add(c.creativeId), true));
+  return { kept, duplicates: candidates.length - kept.length };
+}
+
+/** Top-10 candidate creative ids per predict user. `store` is the catalogue built with the model's schema. */
+export function predictTop10(
+  p: ModelParams, c: ModelConfig, store: ItemStore, defaults: Record<string, number | number[]>, calendar: Calendar,
+  index: CreativeIndex, users: PredictUser[], allCandidates: Candidate[], o: PredictOptions,
+): PredictResult {
+  const schema: FeatureSchema = store.schema;
+  const { kept, duplicates } = distinctCandidates(allCandidates);
+  const rows = new CatalogueRows(index.itemCount, index.itemIdxByCid);
+  const candidateRows = Int32Array.from(kept, (k) => rows.ofCreative(k.creativeId, k.features)); // [M]
+  const shard = buildPredictShard(users, rows, schema, defaults, calendar, (cell) => rawUserId(cell, index.userRawIds));
+  const extended = extendItemStore(store, rows.cold, defaults);
+  const D = c.hiddenUnits;
+  const candidates = embedItems(p, c, (r) => extended.targetItems(r), candidateRows, o.itemChunk); // [M, D]
+  const candidateOfRow = new Int32Array(extended.rows).fill(-1);
+  candidateRows.forEach((row, j) => (candidateOfRow[row] = j));
+  const cuts = predictCuts(shard, c.maxlen);
+  const top10s: number[][] = [];
+  for (let start = 0; start < cuts.count; start += o.queryBatch) {
+    const batch = selectCuts(cuts, Int32Array.from({ length: Math.min(o.queryBatch, cuts.count - start) }, (_, i) => start + i));
+    const { queries } = encodeQueries(p, c, batch, shard, extended);
+    // History items that are candidates, as candidate indices (repeats are harmless to topK).
+    const exclude = o.excludeHistory
+      ? (q: number): number[] => {
+          const out: number[] = [];
+          for (let e = batch.historyStart[q]!; e < batch.historyEnd[q]!; e++) {
+            const j = candidateOfRow[shard.item[e]!]!;
+            if (j >= 0) out.push(j);
+          }
+          return out;
+        }
+      : undefined;
+    const top = topK(queries, candidates, D, TOP_N, { exclude, skipRow0: false, chunkItems: o.itemChunk });
+    for (let q = 0; q < batch.count; q++) {
+      const list: number[] = [];
+      for (let j = 0; j < TOP_N; j++) {
+        const cand = top.indices[q * TOP_N + j]!;
+        if (cand >= 0) list.push(kept[cand]!.creativeId);
+      }
+      top10s.push(list);
+    }
+  }
+  return { top10s, user: shard.userId, duplicateCandidates: duplicates, coldCreatives: rows.cold.length };
+}
+
+/** result.json's bytes: compact (one line), keys in the competition's order. */
+export function formatResult(r: PredictResult): string {
+  return JSON.stringify({ top10s: r.top10s, user: r.user }) + '\n';
+}

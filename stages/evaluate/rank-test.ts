@@ -1,0 +1,70 @@
+// Test-target evaluation (SPEC §7): per user, the query after the whole test history (every event before
+// the Role.test event), ranked exactly against every item; with exclude_history the user's history items
+// are never ranked, except the target itself. The popularity baseline ranks the same targets with the
+// same exclusions, so the two sets of numbers are comparable target for target.
+import type { ModelConfig } from '../../core/model/config.ts';
+import type { ModelParams } from '../../core/model/init.ts';
+import { popularityRanks } from '../../core/popularity.ts';
+import { cutSequences, historyItems, selectCuts } from '../../core/sequences/cut.ts';
+import type { Manifests } from '../../core/sequences/feature-schema.ts';
+import type { ItemStore } from '../../core/sequences/item-store.ts';
+import { readUserShard, shardNames } from '../../core/sequences/user-shards.ts';
+import { rankOf } from '../../core/topk.ts';
+import { allRows, embedItems } from './item-embeddings.ts';
+import { encodeQueries } from './queries.ts';
+
+export interface RankTestOptions {
+  excludeHistory: boolean;
+  itemChunk: number; // items per target-tower call and per ranking block (eval_item_chunk)
+  queryBatch: number; // sequences per model call
+}
+
+export interface TestData {
+  ingestDir: string;
+  featuresDir: string;
+  manifests: Manifests;
+  store: ItemStore; // built with the model's feature schema
+}
+
+export interface TestRanks {
+  /** [T] 1-based rank of each test target, in shard order then user order */
+  model: Int32Array;
+  popularity: Int32Array;
+  /** users with no test cut (no test target, or an unknown target item) */
+  skippedUsers: number;
+}
+
+/** Exact ranks of every test target under the model and under popularity (`counts` [items + 1]). */
+export function rankTestTargets(p: ModelParams, c: ModelConfig, data: TestData, counts: Int32Array, o: RankTestOptions, onProgress: (done: number) => void = () => {}): TestRanks {
+  const D = c.hiddenUnits;
+  const items = embedItems(p, c, (rows) => data.store.targetItems(rows), allRows(data.store.rows), o.itemChunk); // [I, D]
+  const model: Int32Array[] = [];
+  const popularity: Int32Array[] = [];
+  let skippedUsers = 0;
+  let done = 0;
+  for (const name of shardNames(data.manifests)) {
+    const shard = readUserShard(data.ingestDir, data.featuresDir, name, data.manifests, data.store.schema);
+    const test = cutSequences('test', shard, c.maxlen);
+    skippedUsers += test.skipped;
+    for (let start = 0; start < test.count; start += o.queryBatch) {
+      const cuts = selectCuts(test, Int32Array.from({ length: Math.min(o.queryBatch, test.count - start) }, (_, i) => start + i));
+      const { queries, targetItem } = encodeQueries(p, c, cuts, shard, data.store);
+      const exclude = o.excludeHistory ? (k: number): Int32Array => historyItems(cuts, shard, k) : undefined;
+      model.push(rankOf(queries, items, D, targetItem, { exclude, chunkItems: o.itemChunk }));
+      popularity.push(popularityRanks(counts, targetItem, { exclude }));
+      done += cuts.count;
+      onProgress(done);
+    }
+  }
+  return { model: concat(model), popularity: concat(popularity), skippedUsers };
+}
+
+function concat(parts: Int32Array[]): Int32Array {
+  const out = new Int32Array(parts.reduce((n, a) => n + a.length, 0));
+  let o = 0;
+  for (const a of parts) {
+    out.set(a, o);
+    o += a.length;
+  }
+  return out;
+}

@@ -1,0 +1,21 @@
+// stages/ingest/main.ts — TAAC files (raw_dir) → validated, split, sharded Arrow IPC + ZSTD Parquet.
+// Reads: <raw-dir>/{seq.jsonl, indexer.pkl, item_feat_dict.json, [seq_offsets.pkl], creative_emb/emb_<fid>_*/}.
+// Writes: <out-dir>/{manifest.json, events/, users/, items/, parquet/} (layout in core/artifacts.ts), atomically.
+import { cliPaths, runStage } from '../../core/cli.ts';
+import { writeDirAtomic } from '../../core/atomic.ts';
+import { loadParams } from '../../core/params.ts';
+import { Progress } from '../../core/progress.ts';
+import { ingestRaw } from './ingest.ts';
+
+runStage('ingest', async () => {
+  const [rawDir, outDir] = cliPaths('ingest <raw-dir> <out-dir>') as [string, string];
+  const p = loadParams(['mm_emb_id', 'on_bad_line', 'shard_users', 'target_min_action', 'io_concurrency']);
+  const progress = new Progress('ingest');
+  const m = await writeDirAtomic(outDir, (tmp) => ingestRaw(rawDir, tmp, p, progress));
+  const s = m.splits;
+  progress.done(
+    `${m.users} users, ${m.events} item records, ${m.items} items in ${m.shards.length} shard(s); ` +
+      `targets valid/test ${s.valid_targets}/${s.test_targets}, users with 0/1 target ${s.users_without_targets}/${s.users_with_one_target}; ` +
+      `${m.skipped_lines.length} skipped line(s); ${m.items_without_features} used item(s) without features -> ${outDir}`,
+  );
+});

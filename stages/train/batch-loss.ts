@@ -1,0 +1,93 @@
+// The loss of one micro-batch and its gradients (SPEC §6):
+//   queries   = states at every position that has a next item        [M, D]
+//   positives = target-branch embeddings of those next items         [M, D]
+//   negatives = the step's bucket-sampled items (shared, trainable)  [K, D]
+//             + the in-batch positives (trainable)                   [M, D]
+//             + the memory bank of earlier steps' negatives (detached)
+//   loss = streamed InfoNCE with margins, temperature, position weights and accidental-hit masking
+//        + l2_emb · ‖W‖ for every item embedding table (the seed's torch.norm penalty)
+import * as tf from '@tensorflow/tfjs';
+import type { ModelConfig } from '../../core/model/config.ts';
+import { gatherRows } from '../../core/model/fast-ops.ts';
+import { encodeSequences, encodeTargets } from '../../core/model/hstu.ts';
+import type { ModelParams } from '../../core/model/init.ts';
+import type { CutBatch } from '../../core/sequences/batch.ts';
+import type { ItemStore } from '../../core/sequences/item-store.ts';
+import type { NamedGrads } from '../../core/train/adamw.ts';
+import { type InfoNceParams, type NegativeBank, positionWeights, streamedInfoNce } from '../../core/train/infonce.ts';
+
+export interface LossSettings extends InfoNceParams {
+  pos_weight_a: number;
+  l2_emb: number;
+}
+
+export interface BatchLossResult {
+  loss: number;
+  grads: NamedGrads; // by model parameter name; the caller disposes them
+  negatives: tf.Tensor2D; // [K, D] this step's sampled negatives' embeddings, for the memory bank (caller disposes)
+  positives: number; // M
+}
+
+/** The positions holding a positive, flattened over [B, N]. */
+export function positivePositions(isPositive: Uint8Array): Int32Array {
+  let m = 0;
+  for (const x of isPositive) m += x;
+  const out = new Int32Array(m);
+  for (let i = 0, k = 0; i < isPositive.length; i++) if (isPositive[i] === 1) out[k++] = i;
+  return out;
+}
+
+/** Forward + backward of one micro-batch; `memory` are the bank's detached negatives. */
+export function batchLoss(
+  p: ModelParams,
+  c: ModelConfig,
+  store: ItemStore,
+  cb: CutBatch,
+  negativeIds: Int32Array,
+  memory: NegativeBank[],
+  s: LossSettings,
+  dropoutSeed: number,
+): BatchLossResult {
+  const { batch, positives } = cb;
+  const [B, N, D] = [batch.batchSize, batch.seqLen, c.hiddenUnits];
+  const at = positivePositions(positives.isPositive);
+  const M = at.length;
+  const K = negativeIds.length;
+  const positiveIds = Int32Array.from(at, (i) => positives.item[i]!);
+  const positiveActions = Int32Array.from(at, (i) => positives.action[i]!);
+  const allWeights = positionWeights(positives.isPositive, B, N, s.pos_weight_a);
+  const weights = Float32Array.from(at, (i) => allWeights[i]!);
+  const targetIds = new Int32Array(M + K);
+  targetIds.set(positiveIds);
+  targetIds.set(negativeIds, M);
+  const targets = store.targetItems(targetIds);
+  const names = p.names();
+  const vars = names.map((n) => p.get(n));
+  const itemTables = names.filter((n) => p.kinds.get(n) === 'itemEmbedding').map((n) => p.get(n));
+
+  const kept: { negatives?: tf.Tensor2D } = {};
+  const { value, grads } = tf.variableGrads(() => {
+    const states = tf.reshape(encodeSequences(p, c, batch, { training: true, seed: dropoutSeed }), [B * N, D]); // [B·N, D]
+    const query = gatherRows(states, tf.tensor1d(at, 'int32')) as tf.Tensor2D; // [M, D]
+    const items = encodeTargets(p, c, targets); // [M + K, D]
+    const positive = tf.slice(items, [0, 0], [M, D]) as tf.Tensor2D; // [M, D]
+    const negative = tf.slice(items, [M, 0], [K, D]) as tf.Tensor2D; // [K, D]
+    kept.negatives = tf.keep(negative);
+    const banks: NegativeBank[] = [
+      ...(K > 0 ? [{ emb: negative, ids: negativeIds, detached: false }] : []),
+      { emb: positive, ids: positiveIds, detached: false },
+      ...memory,
+    ];
+    let loss: tf.Scalar = streamedInfoNce({ query, positive, positiveIds, positiveActions, weights, banks }, s);
+    for (const table of itemTables) if (s.l2_emb > 0) loss = tf.add(loss, tf.mul(tf.norm(table), s.l2_emb));
+    return loss;
+  }, vars);
+  const named: NamedGrads = {};
+  names.forEach((n, i) => {
+    const g = grads[vars[i]!.name];
+    if (g !== undefined) named[n] = g;
+  });
+  const loss = value.dataSync()[0]!;
+  value.dispose();
+  return { loss, grads: named, negatives: kept.negatives!, positives: M };
+}

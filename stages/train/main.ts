@@ -1,0 +1,42 @@
+// train: fit the HSTU model on the ingest + features + negatives artifacts (SPEC §5, §6); write the
+// model folder (final/, best/, checkpoint/), metrics/train.json and the plots/train/ TSVs.
+import { initBackend, type BackendName } from '../../core/backend.ts';
+import { cliPaths, runStage } from '../../core/cli.ts';
+import { buildModelConfig } from '../../core/model/config.ts';
+import { BucketSampler } from '../../core/negative-sampler.ts';
+import { loadParams } from '../../core/params.ts';
+import { Progress } from '../../core/progress.ts';
+import { TrainData } from './train-data.ts';
+import { train } from './train-loop.ts';
+import { checkSeedOptions } from './train-params.ts';
+import { trainMetrics, writeTrainOutputs } from './write-outputs.ts';
+
+runStage('train', async () => {
+  const [ingestDir, featuresDir, negativesDir, modelDir, metricsFile, plotsDir] = cliPaths(
+    'train <ingest-dir> <features-dir> <negatives-dir> <model-dir> <metrics-file> <plots-dir>',
+  ) as [string, string, string, string, string, string];
+  const p = loadParams([
+    'seed', 'backend',
+    'maxlen', 'hidden_units', 'num_blocks', 'num_heads', 'linear_dim', 'attention_dim', 'dropout_rate',
+    'use_rope', 'rope_theta', 'rope_partial_dim', 'attn_norm', 'load_time_intervals',
+    'batch_size', 'grad_accum_steps', 'lr', 'weight_decay', 'warmup_ratio', 'clip_norm', 'l2_emb', 'num_epochs',
+    'temperature', 'num_negatives', 'neg_cache_steps', 'neg_cache_on_cpu', 'margin_click', 'margin_conv', 'pos_weight_a',
+    'grad_checkpoint', 'ckpt_every', 'bf16_autocast', 'adamw_8bit',
+    'ckpt_every_steps', 'eval_every_steps', 'resume', 'state_dict_path', 'exclude_history', 'eval_item_chunk',
+  ]);
+  const log = (line: string): void => void process.stderr.write(line + '\n');
+  for (const notice of checkSeedOptions(p)) log(`[train] ${notice}`);
+  const backend = await initBackend(p.backend as BackendName, log);
+  const data = new TrainData(ingestDir, featuresDir, p.maxlen);
+  const config = buildModelConfig(p, data.schema, data.store.rows);
+  const sampler = BucketSampler.fromArtifacts(negativesDir);
+  const progress = new Progress('train');
+  const r = await train({ params: p, config, data, sampler, modelDir, progress, log });
+  writeTrainOutputs(metricsFile, plotsDir, trainMetrics(r.log, p.num_epochs, data.trainCount, data.validCount), r.log);
+  const best = r.log.best;
+  const rate = r.stepsRun / Math.max(progress.elapsedSeconds(), 1e-9);
+  progress.done(
+    `${r.totalSteps} steps (${r.stepsRun} here, ${rate.toFixed(2)} steps/s on ${backend}) over ${data.trainCount} users; ` +
+      `best validation Score ${best ? `${best.score.toFixed(4)} at step ${best.step}` : 'n/a'} -> ${modelDir}`,
+  );
+});

@@ -1,0 +1,175 @@
+// The training loop (SPEC §6): epochs over seeded shuffles of the training users, micro-batches of
+// batch_size cuts, grad_accum_steps micro-batches per AdamW step on a warmup + cosine schedule with
+// the seed's clip schedule, a memory bank of earlier negatives, validation every epoch (and every
+// eval_every_steps), the best-on-validation weights, and atomic checkpoints every ckpt_every_steps
+// and at each epoch's end. Resuming from a checkpoint replays nothing: every random choice is a
+// function of the seed and the position in the run, or restored RNG state.
+import { existsSync } from 'node:fs';
+import { UserError } from '../../core/errors.ts';
+import type { ModelConfig } from '../../core/model/config.ts';
+import { saveModel } from '../../core/model/weights-io.ts';
+import type { BucketSampler } from '../../core/negative-sampler.ts';
+import type { Progress } from '../../core/progress.ts';
+import { Rng } from '../../core/rng.ts';
+import { buildCutBatch } from '../../core/sequences/batch.ts';
+import { selectCuts } from '../../core/sequences/cut.ts';
+import { GradAccumulator, type NamedGrads, clipNormAt } from '../../core/train/adamw.ts';
+import { type CosineSchedule, cosineLr, warmupSteps } from '../../core/train/schedule.ts';
+import { type LossSettings, batchLoss } from './batch-loss.ts';
+import { bestModelDir, checkpointDir, finalModelDir, removeStaleTemps } from './model-dir.ts';
+import type { TrainData } from './train-data.ts';
+import { type EvalRow, type TrainLog, lossSinceLastEval } from './train-log.ts';
+import type { TrainParams } from './train-params.ts';
+import { type TrainState, disposeState, freshState, restoreState, saveState } from './train-state.ts';
+import { validate } from './validate.ts';
+
+/** Seed stream of the per-micro-batch dropout seeds. */
+const DROPOUT_STREAM = 0x44524f; // 'DRO'
+
+/** Negatives per folded chunk of the streamed InfoNCE (bounds the [M, chunk] logits block). */
+const INFONCE_CHUNK = 1024;
+
+export interface TrainRun {
+  params: TrainParams;
+  config: ModelConfig;
+  data: TrainData;
+  sampler: BucketSampler;
+  modelDir: string;
+  progress: Progress;
+  log: (line: string) => void;
+}
+
+export interface TrainResult {
+  log: TrainLog;
+  totalSteps: number;
+  resumedFrom: number | null; // optimizer step of the checkpoint resumed from
+  stepsRun: number; // optimizer steps taken in this process
+}
+
+export async function train(run: TrainRun): Promise<TrainResult> {
+  const { params: p, config: c, data, modelDir } = run;
+  removeStaleTemps(modelDir);
+  const state = freshState(c, p);
+  try {
+    const ckDir = checkpointDir(modelDir);
+    let resumedFrom: number | null = null;
+    if (p.resume) {
+      if (existsSync(ckDir)) {
+        restoreState(state, ckDir, p);
+        resumedFrom = state.cursor.step;
+        run.log(`[train] resuming from ${ckDir} at step ${state.cursor.step} (epoch ${state.cursor.epoch + 1}, micro-batch ${state.cursor.batch})`);
+      } else {
+        run.log(`[train] resume: true but ${ckDir} does not exist; starting from the beginning`);
+      }
+    }
+    const perEpoch = data.batchesPerEpoch(p.batch_size);
+    if (perEpoch === 0) throw new UserError('no training sequences: every user lacks training events');
+    const totalSteps = Math.ceil(perEpoch / p.grad_accum_steps) * p.num_epochs;
+    const schedule: CosineSchedule = { peak: p.lr, warmup: warmupSteps(totalSteps, p.warmup_ratio), total: totalSteps };
+    const startStep = state.cursor.step;
+    for (let epoch = state.cursor.epoch; epoch < p.num_epochs; epoch++) {
+      await runEpoch(run, state, epoch, perEpoch, schedule, startStep);
+      await evaluate(run, state, epoch);
+      state.cursor = { step: state.cursor.step, epoch: epoch + 1, batch: 0 };
+      await saveState(state, ckDir, p);
+    }
+    if (data.validCount === 0) run.log('[train] no validation targets: best/ holds the final weights');
+    if (state.log.best === null) await saveModel(bestModelDir(modelDir), state.params, c);
+    await saveModel(finalModelDir(modelDir), state.params, c);
+    return { log: state.log, totalSteps, resumedFrom, stepsRun: state.cursor.step - startStep };
+  } finally {
+    disposeState(state);
+  }
+}
+
+/** One epoch from the cursor's micro-batch on. */
+async function runEpoch(run: TrainRun, s: TrainState, epoch: number, perEpoch: number, schedule: CosineSchedule, startStep: number): Promise<void> {
+  const { params: p, config: c, data } = run;
+  const plan = data.epochPlan(epoch, p.batch_size, p.seed);
+  const settings: LossSettings = {
+    temperature: p.temperature, margin_click: p.margin_click, margin_conv: p.margin_conv, chunk: INFONCE_CHUNK,
+    pos_weight_a: p.pos_weight_a, l2_emb: p.l2_emb,
+  };
+  const accumulator = new GradAccumulator();
+  let losses: number[] = [];
+  try {
+    for (let b = epoch === s.cursor.epoch ? s.cursor.batch : 0; b < plan.length; b++) {
+      const step = s.cursor.step; // optimizer steps done before this micro-batch's update
+      const { shard, train } = data.load(plan[b]!.shard);
+      const cb = buildCutBatch(selectCuts(train, plan[b]!.rows), shard, data.store, c.maxlen, 'train');
+      const negativeIds = run.sampler.draw(p.num_negatives, s.negativesRng);
+      const dropoutSeed = new Rng(p.seed, DROPOUT_STREAM + epoch * perEpoch + b).nextU32();
+      const r = batchLoss(s.params, c, data.store, cb, negativeIds, s.bank.banks(), settings, dropoutSeed);
+      s.bank.push(r.negatives, negativeIds);
+      r.negatives.dispose();
+      if (!Number.isFinite(r.loss)) {
+        disposeGrads(r.grads);
+        throw new UserError(`training loss is ${r.loss} at step ${step + 1} (epoch ${epoch + 1}, micro-batch ${b + 1}); stopped — ${lastCheckpoint(run.modelDir)}`);
+      }
+      losses.push(r.loss);
+      const lastOfStep = (b + 1) % p.grad_accum_steps === 0 || b === plan.length - 1;
+      let grads = r.grads;
+      if (p.grad_accum_steps > 1) {
+        accumulator.add(r.grads);
+        disposeGrads(r.grads);
+        if (!lastOfStep) continue;
+        grads = accumulator.mean();
+      }
+      const lr = cosineLr(step, schedule);
+      let norm: number;
+      try {
+        norm = s.optimizer.step(grads, lr, clipNormAt(step, p.clip_norm));
+      } catch (e) {
+        if (/non-finite gradient norm/.test((e as Error).message)) {
+          throw new UserError(`gradient norm is not finite at step ${step + 1} (epoch ${epoch + 1}); stopped — ${lastCheckpoint(run.modelDir)}`);
+        }
+        throw e;
+      } finally {
+        disposeGrads(grads);
+      }
+      const loss = losses.reduce((a, x) => a + x, 0) / losses.length;
+      losses = [];
+      s.cursor = { step: step + 1, epoch, batch: b + 1 };
+      s.log.steps.push({ step: step + 1, epoch: epoch + 1, loss, lr, grad_norm: norm });
+      tickProgress(run, s, schedule.total, startStep);
+      if (p.eval_every_steps > 0 && s.cursor.step % p.eval_every_steps === 0 && b < plan.length - 1) await evaluate(run, s, epoch);
+      if (s.cursor.step % p.ckpt_every_steps === 0) await saveState(s, checkpointDir(run.modelDir), p);
+    }
+  } finally {
+    accumulator.dispose();
+  }
+}
+
+/** Where a stopped run can resume from, for its error message. */
+function lastCheckpoint(modelDir: string): string {
+  const dir = checkpointDir(modelDir);
+  return existsSync(dir) ? `the last good checkpoint stays in ${dir} (resume: true continues from it)` : 'no checkpoint was written yet';
+}
+
+function disposeGrads(g: NamedGrads): void {
+  for (const t of Object.values(g)) t.dispose();
+}
+
+/** steps/s counts only this process's steps (a resumed run starts its clock at the checkpoint). */
+function tickProgress(run: TrainRun, s: TrainState, total: number, startStep: number): void {
+  run.progress.tick(() => {
+    const row = s.log.steps[s.log.steps.length - 1]!;
+    const rate = (row.step - startStep) / Math.max(run.progress.elapsedSeconds(), 1e-9);
+    const eta = (total - row.step) / Math.max(rate, 1e-9);
+    return `step ${row.step}/${total} epoch ${row.epoch}/${run.params.num_epochs} loss ${row.loss.toFixed(4)} lr ${row.lr.toExponential(2)} ${rate.toFixed(2)} steps/s ETA ${eta.toFixed(0)}s`;
+  });
+}
+
+/** Validates, records the row, and saves best/ when the Score improves. */
+async function evaluate(run: TrainRun, s: TrainState, epoch: number): Promise<void> {
+  const { params: p, config: c, data } = run;
+  if (data.validCount === 0) return;
+  const m = validate(s.params, c, data, { batchSize: p.batch_size, excludeHistory: p.exclude_history, itemChunk: p.eval_item_chunk });
+  const row: EvalRow = { step: s.cursor.step, epoch: epoch + 1, train_loss: lossSinceLastEval(s.log), ...m };
+  s.log.evals.push(row);
+  run.log(`[train] validation at step ${row.step} (epoch ${row.epoch}): Score ${m.score.toFixed(4)} HR@10 ${m['hr@10'].toFixed(4)} NDCG@10 ${m['ndcg@10'].toFixed(4)} train loss ${row.train_loss.toFixed(4)}`);
+  if (s.log.best === null || m.score > s.log.best.score) {
+    s.log.best = row;
+    await saveModel(bestModelDir(run.modelDir), s.params, c);
+  }
+}

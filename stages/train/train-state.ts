@@ -1,0 +1,99 @@
+// Everything that changes while training, created fresh (seeded init, optionally state_dict_path
+// weights) or restored from the last checkpoint (resume: true), and saved back as a checkpoint.
+import type * as tf from '@tensorflow/tfjs';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { UserError } from '../../core/errors.ts';
+import type { ModelConfig } from '../../core/model/config.ts';
+import { initHstu } from '../../core/model/hstu.ts';
+import type { ModelParams } from '../../core/model/init.ts';
+import { assignWeights, loadModel } from '../../core/model/weights-io.ts';
+import { Rng } from '../../core/rng.ts';
+import { AdamW, decayFromKinds } from '../../core/train/adamw.ts';
+import { type TrainCursor, assignWeights as assignCheckpointWeights, loadCheckpoint, readWeights, saveCheckpoint } from '../../core/train/checkpoint.ts';
+import { MemoryBank } from '../../core/train/memory-bank.ts';
+import { type TrainLog, emptyTrainLog } from './train-log.ts';
+import type { TrainParams } from './train-params.ts';
+
+/** Seed stream of the negative sampler (model init and epoch shuffles use their own). */
+const NEGATIVES_STREAM = 0x4e4547; // 'NEG'
+
+/** Params that may differ between a killed run and its resumption (they do not change the numbers). */
+const RESUMABLE_CHANGES: readonly string[] = ['resume', 'backend', 'ckpt_every_steps', 'state_dict_path'];
+
+export interface TrainState {
+  params: ModelParams;
+  vars: Record<string, tf.Variable>; // the same variables by name, for the optimizer
+  optimizer: AdamW;
+  bank: MemoryBank;
+  negativesRng: Rng;
+  cursor: TrainCursor;
+  log: TrainLog;
+}
+
+/** A fresh state: seeded init, then state_dict_path's weights when given. */
+export function freshState(c: ModelConfig, p: TrainParams): TrainState {
+  const params = initHstu(c, p.seed);
+  if (p.state_dict_path !== '') {
+    if (!existsSync(join(p.state_dict_path, 'weights.json'))) throw new UserError(`state_dict_path ${p.state_dict_path}: no model weights there (expected weights.json, weights.bin)`);
+    const source = loadModel(p.state_dict_path);
+    try {
+      assignWeights(params, source.params);
+    } finally {
+      source.params.dispose();
+    }
+  }
+  const vars = Object.fromEntries(params.names().map((n) => [n, params.get(n)]));
+  return {
+    params,
+    vars,
+    optimizer: new AdamW(vars, { weightDecay: p.weight_decay, decays: decayFromKinds(params.kinds) }),
+    bank: new MemoryBank(p.neg_cache_steps),
+    negativesRng: new Rng(p.seed, NEGATIVES_STREAM),
+    cursor: { step: 0, epoch: 0, batch: 0 },
+    log: emptyTrainLog(),
+  };
+}
+
+/** The params as the checkpoint records them (JSON-safe), to refuse resuming under changed settings. */
+function recordedParams(p: TrainParams): Record<string, unknown> {
+  return JSON.parse(JSON.stringify(p)) as Record<string, unknown>;
+}
+
+/** Restores `s` in place from the checkpoint folder; the params must match the ones it was written with. */
+export function restoreState(s: TrainState, dir: string, p: TrainParams): void {
+  const ck = loadCheckpoint(dir);
+  const saved = (ck.meta['params'] ?? {}) as Record<string, unknown>;
+  const now = recordedParams(p);
+  for (const key of Object.keys(now)) {
+    if (RESUMABLE_CHANGES.includes(key)) continue;
+    if (JSON.stringify(saved[key]) !== JSON.stringify(now[key])) {
+      throw new UserError(`cannot resume from ${dir}: param '${key}' was ${JSON.stringify(saved[key])} and is now ${JSON.stringify(now[key])} (restore it, or set resume: false to start over)`);
+    }
+  }
+  assignCheckpointWeights(s.vars, ck.weights);
+  s.optimizer.importState(ck.optimizer);
+  s.bank.importState(ck.bank);
+  const rng = ck.rng['negatives'];
+  if (rng === undefined) throw new UserError(`checkpoint ${dir} has no negatives RNG state`);
+  s.negativesRng.setState(rng);
+  s.cursor = ck.cursor;
+  s.log = ck.meta['log'] as TrainLog;
+}
+
+export async function saveState(s: TrainState, dir: string, p: TrainParams): Promise<void> {
+  await saveCheckpoint(dir, {
+    weights: readWeights(s.vars),
+    optimizer: s.optimizer.exportState(),
+    cursor: s.cursor,
+    rng: { negatives: s.negativesRng.getState() },
+    bank: s.bank.exportState(),
+    meta: { params: recordedParams(p), log: s.log },
+  });
+}
+
+export function disposeState(s: TrainState): void {
+  s.optimizer.dispose();
+  s.bank.dispose();
+  s.params.dispose();
+}

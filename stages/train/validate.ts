@@ -1,0 +1,52 @@
+// Validation during training (SPEC §7 on the validation targets): each user's query after the
+// training history, ranked exactly against every item (history items excluded when
+// exclude_history), summarised as HR/NDCG@K, MRR and Score.
+import * as tf from '@tensorflow/tfjs';
+import { type RankMetrics, RankMetricsAccumulator } from '../../core/metrics.ts';
+import type { ModelConfig } from '../../core/model/config.ts';
+import { encodeSequences, encodeTargets, lastPosition } from '../../core/model/hstu.ts';
+import type { ModelParams } from '../../core/model/init.ts';
+import { buildCutBatch } from '../../core/sequences/batch.ts';
+import { historyItems, selectCuts } from '../../core/sequences/cut.ts';
+import type { ItemStore } from '../../core/sequences/item-store.ts';
+import { rankOf } from '../../core/topk.ts';
+import type { TrainData } from './train-data.ts';
+
+export interface ValidateOptions {
+  batchSize: number;
+  excludeHistory: boolean;
+  itemChunk: number; // items per target-branch call and per ranking block
+}
+
+/** Every item row's embedding (row 0 = padding, never ranked): [rows, D] on the host. */
+export function encodeAllItems(p: ModelParams, c: ModelConfig, store: ItemStore, chunk: number): Float32Array {
+  const D = c.hiddenUnits;
+  const out = new Float32Array(store.rows * D);
+  for (let start = 0; start < store.rows; start += chunk) {
+    const idx = Int32Array.from({ length: Math.min(chunk, store.rows - start) }, (_, i) => start + i);
+    const emb = encodeTargets(p, c, store.targetItems(idx)); // [chunk, D]
+    out.set(emb.dataSync(), start * D);
+    emb.dispose();
+  }
+  return out;
+}
+
+/** Metrics of the current model on every validation target. */
+export function validate(p: ModelParams, c: ModelConfig, data: TrainData, o: ValidateOptions): RankMetrics {
+  const D = c.hiddenUnits;
+  const items = encodeAllItems(p, c, data.store, o.itemChunk);
+  const acc = new RankMetricsAccumulator();
+  for (const name of data.shards) {
+    const { shard, valid } = data.load(name);
+    for (let start = 0; start < valid.count; start += o.batchSize) {
+      const cuts = selectCuts(valid, Int32Array.from({ length: Math.min(o.batchSize, valid.count - start) }, (_, i) => start + i));
+      const cb = buildCutBatch(cuts, shard, data.store, c.maxlen, 'infer');
+      const q = tf.tidy(() => lastPosition(encodeSequences(p, c, cb.batch, { training: false }))); // [B, D]
+      const queries = q.dataSync() as Float32Array;
+      q.dispose();
+      const exclude = o.excludeHistory ? (k: number): Int32Array => historyItems(cuts, shard, k) : undefined;
+      acc.add(rankOf(queries, items, D, cb.targetItem, { exclude, chunkItems: o.itemChunk }));
+    }
+  }
+  return acc.result();
+}

@@ -1,0 +1,44 @@
+// The train stage's metrics and plot files (DVC metrics/plots; no wall-clock values, so reruns are
+// byte-identical):
+//   <metrics-file>            { steps, epochs, train_users, valid_users, best: EvalRow, last: EvalRow }
+//   <plots-dir>/steps.tsv     step epoch loss lr grad_norm          (one row per optimizer step)
+//   <plots-dir>/valid.tsv     step epoch train_loss hr@10 … score   (one row per validation)
+import { join } from 'node:path';
+import { stableJson, writeFileAtomic } from '../../core/atomic.ts';
+import type { EvalRow, StepRow, TrainLog } from './train-log.ts';
+
+export interface TrainMetrics {
+  steps: number;
+  epochs: number;
+  train_users: number;
+  valid_users: number;
+  best: EvalRow | null;
+  last: EvalRow | null;
+}
+
+const STEP_COLUMNS: (keyof StepRow)[] = ['step', 'epoch', 'loss', 'lr', 'grad_norm'];
+const EVAL_COLUMNS: (keyof EvalRow)[] = ['step', 'epoch', 'train_loss', 'hr@10', 'ndcg@10', 'hr@50', 'ndcg@50', 'hr@200', 'ndcg@200', 'mrr', 'score', 'count'];
+
+/** Round-trip-exact numbers, one row per line, tab-separated with a header. */
+export function toTsv<T>(rows: T[], columns: (keyof T)[]): string {
+  const lines = [columns.join('\t')];
+  for (const r of rows) lines.push(columns.map((c) => String(r[c])).join('\t'));
+  return lines.join('\n') + '\n';
+}
+
+export function trainMetrics(log: TrainLog, epochs: number, trainUsers: number, validUsers: number): TrainMetrics {
+  return {
+    steps: log.steps.length === 0 ? 0 : log.steps[log.steps.length - 1]!.step,
+    epochs,
+    train_users: trainUsers,
+    valid_users: validUsers,
+    best: log.best,
+    last: log.evals.length === 0 ? null : log.evals[log.evals.length - 1]!,
+  };
+}
+
+export function writeTrainOutputs(metricsFile: string, plotsDir: string, metrics: TrainMetrics, log: TrainLog): void {
+  writeFileAtomic(metricsFile, stableJson(metrics));
+  writeFileAtomic(join(plotsDir, 'steps.tsv'), toTsv(log.steps, STEP_COLUMNS));
+  writeFileAtomic(join(plotsDir, 'valid.tsv'), toTsv(log.evals, EVAL_COLUMNS));
+}

@@ -1,0 +1,61 @@
+// Cut rules for every split: what history each sees, where the target is, maxlen truncation.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { Role } from '../../../core/artifacts.ts';
+import { cutSequences, historyItems, selectCuts } from '../../../core/sequences/cut.ts';
+import { tinyShard } from './tiny-shard.ts';
+
+test('train cut: history and positives are Role.train events only, never a validation or test target', () => {
+  const shard = tinyShard();
+  const cuts = cutSequences('train', shard, 50);
+  assert.deepEqual([...cuts.userRow], [0, 1], 'user 2 has no training events');
+  assert.equal(cuts.skipped, 1);
+  for (let k = 0; k < cuts.count; k++) {
+    for (let e = cuts.windowStart[k]!; e <= cuts.target[k]!; e++) assert.equal(shard.role[e], Role.train, `train cut ${k} touches event ${e}`);
+  }
+  // user 0: history = the first three training events, the fourth is the last position's positive
+  assert.deepEqual([cuts.historyStart[0], cuts.windowStart[0], cuts.historyEnd[0], cuts.target[0]], [0, 0, 3, 3]);
+  // user 1 (no targets): all five events are training events
+  assert.deepEqual([cuts.windowStart[1], cuts.historyEnd[1], cuts.target[1]], [9, 13, 13]);
+});
+
+test('valid cut: history = the training events, target = the Role.valid event', () => {
+  const shard = tinyShard();
+  const cuts = cutSequences('valid', shard, 50);
+  assert.deepEqual([...cuts.userRow], [0, 2], 'user 1 has no validation target');
+  assert.deepEqual([cuts.historyStart[0], cuts.historyEnd[0], cuts.target[0]], [0, 4, 4]);
+  assert.equal(shard.role[cuts.target[0]!], Role.valid);
+  for (let e = cuts.historyStart[0]!; e < cuts.historyEnd[0]!; e++) assert.equal(shard.role[e], Role.train);
+  assert.deepEqual([cuts.historyStart[1], cuts.historyEnd[1], cuts.target[1]], [14, 14, 14], 'user 2: empty history');
+});
+
+test('test cut: history includes the validation target and the events between', () => {
+  const shard = tinyShard();
+  const cuts = cutSequences('test', shard, 50);
+  assert.deepEqual([...cuts.userRow], [0, 2]);
+  assert.equal(shard.role[cuts.target[0]!], Role.test);
+  const roles: number[] = Array.from(shard.role.subarray(cuts.windowStart[0]!, cuts.historyEnd[0]!));
+  assert.ok(!roles.includes(Role.after) && !roles.includes(Role.test));
+  assert.deepEqual(roles, [Role.train, Role.train, Role.train, Role.train, Role.valid, Role.between, Role.between]);
+  assert.deepEqual([cuts.windowStart[1], cuts.historyEnd[1], cuts.target[1]], [14, 15, 15], "user 2's history is its validation event");
+});
+
+test('only the last maxlen history events become tokens; exclusion still sees the whole history', () => {
+  const shard = tinyShard();
+  const cuts = cutSequences('test', shard, 3);
+  assert.deepEqual([cuts.historyStart[0], cuts.windowStart[0], cuts.historyEnd[0]], [0, 4, 7]);
+  assert.deepEqual([...historyItems(cuts, shard, 0)], [1, 2, 3, 4, 5]);
+  const train = cutSequences('train', shard, 2);
+  assert.deepEqual([train.windowStart[0], train.historyEnd[0]], [1, 3]);
+});
+
+test('a target with an unknown item (idx 0) gives no cut; selectCuts reorders', () => {
+  const shard = tinyShard();
+  shard.item[4] = 0;
+  const cuts = cutSequences('valid', shard, 50);
+  assert.deepEqual([...cuts.userRow], [2]);
+  const all = cutSequences('test', shard, 50);
+  const swapped = selectCuts(all, [1, 0]);
+  assert.deepEqual([...swapped.userRow], [2, 0]);
+  assert.deepEqual([...swapped.target], [all.target[1], all.target[0]]);
+});

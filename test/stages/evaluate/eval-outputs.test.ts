@@ -1,0 +1,27 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { computeRankMetrics } from '../../../core/metrics.ts';
+import { evaluateMetrics, hitRateTsv } from '../../../stages/evaluate/eval-outputs.ts';
+
+const model = Int32Array.from([1, 3, 250, 12, 0]); // 0 = not ranked
+const popularity = Int32Array.from([2, 2, 60, 1, 7]);
+
+test('metrics: both methods over the same targets, plus the run description', () => {
+  const m = evaluateMetrics(model, popularity, { skipped_users: 2, weights: 'best', exclude_history: true });
+  assert.deepEqual(m.model, computeRankMetrics(model));
+  assert.deepEqual(m.popularity, computeRankMetrics(popularity));
+  assert.equal(m.targets, 5);
+  assert.deepEqual(Object.keys(m), ['model', 'popularity', 'targets', 'skipped_users', 'weights', 'exclude_history']);
+  assert.throws(() => evaluateMetrics(model, popularity.subarray(1), { skipped_users: 0, weights: 'final', exclude_history: false }), /5 model ranks but 4/);
+});
+
+test('HR@k TSV: header, k = 1..200, hits counted by hand', () => {
+  const rows = hitRateTsv(model, popularity).trimEnd().split('\n');
+  assert.equal(rows[0], 'k\tmodel\tpopularity');
+  assert.equal(rows.length, 201);
+  assert.equal(rows[1], `1\t${1 / 5}\t${1 / 5}`);
+  assert.equal(rows[2], `2\t${1 / 5}\t${3 / 5}`);
+  assert.equal(rows[12], `12\t${3 / 5}\t${4 / 5}`);
+  assert.equal(rows[60], `60\t${3 / 5}\t${5 / 5}`);
+  assert.equal(rows[200], `200\t${3 / 5}\t${5 / 5}`, 'rank 250 and not-ranked never count');
+});

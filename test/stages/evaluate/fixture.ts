@@ -1,0 +1,85 @@
+// Shared by the evaluate stage tests: a tiny synthetic dataset (synth → ingest → features, with
+// predict files) built once per test file, a freshly initialised tiny model saved as the train stage
+// would, params files, and a runner for the stage. Not a test file itself.
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parse, stringify } from 'yaml';
+import { buildModelConfig, type ModelConfig } from '../../../core/model/config.ts';
+import { initHstu } from '../../../core/model/hstu.ts';
+import { saveModel } from '../../../core/model/weights-io.ts';
+import { buildFeatureSchema, readManifests } from '../../../core/sequences/feature-schema.ts';
+import { observeArrayLen } from '../../../core/sequences/user-shards.ts';
+
+export const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
+
+/** A tiny dataset and model: the stage runs in seconds on the cpu backend. */
+export const TINY_PARAMS: Record<string, unknown> = {
+  synth_users: 120, synth_items: 300, synth_predict_users: 12,
+  maxlen: 12, hidden_units: 8, num_blocks: 1, num_heads: 2, linear_dim: 4, attention_dim: 4, rope_partial_dim: 2,
+  backend: 'cpu', eval_item_chunk: 64, exclude_history: true,
+};
+
+export function writeParams(dir: string, name: string, over: Record<string, unknown> = {}): string {
+  const base = parse(readFileSync(join(ROOT, 'params.yaml'), 'utf8')) as Record<string, unknown>;
+  const path = join(dir, name);
+  writeFileSync(path, stringify({ ...base, ...TINY_PARAMS, ...over }));
+  return path;
+}
+
+export interface RunResult {
+  code: number | null;
+  stderr: string;
+}
+
+/** Runs `node --import tsx stages/<stage>/main.ts args… --params file` in the repo root. */
+export function runStage(stage: string, args: string[], paramsFile: string): Promise<RunResult> {
+  const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, `stages/${stage}/main.ts`), ...args, '--params', paramsFile], { cwd: ROOT, stdio: ['ignore', 'ignore', 'pipe'] });
+  let stderr = '';
+  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+  return new Promise((resolve) => child.on('close', (code) => resolve({ code, stderr })));
+}
+
+export interface Artifacts {
+  dir: string;
+  raw: string;
+  ingest: string;
+  features: string;
+  params: string;
+}
+
+/** synth → ingest → features into a fresh temp folder. */
+export async function buildArtifacts(over: Record<string, unknown> = {}): Promise<Artifacts> {
+  const dir = mkdtempSync(join(tmpdir(), 'evaluate-test-'));
+  const params = writeParams(dir, 'params.yaml', over);
+  const a = { dir, raw: join(dir, 'raw'), ingest: join(dir, 'ingest'), features: join(dir, 'features'), params };
+  for (const [stage, args] of [['synth', [a.raw]], ['ingest', [a.raw, a.ingest]], ['features', [a.ingest, a.features]]] as const) {
+    const r = await runStage(stage, [...args], params);
+    if (r.code !== 0) throw new Error(`${stage} failed: ${r.stderr}`);
+  }
+  return a;
+}
+
+/** The model config train would build for these artifacts with TINY_PARAMS. */
+export function tinyConfig(a: Artifacts): ModelConfig {
+  const m = readManifests(a.ingest, a.features);
+  const schema = buildFeatureSchema(m, observeArrayLen(a.ingest, m));
+  const p = { ...(parse(readFileSync(a.params, 'utf8')) as Record<string, unknown>) };
+  return buildModelConfig(p as unknown as Parameters<typeof buildModelConfig>[0], schema, m.ingest.items + 1);
+}
+
+/** A freshly initialised model saved as `<modelDir>/<which>/` (the train stage's layout). */
+export async function saveTinyModel(a: Artifacts, modelDir: string, which: 'best' | 'final', seed = 7): Promise<ModelConfig> {
+  const config = tinyConfig(a);
+  const params = initHstu(config, seed);
+  await saveModel(join(modelDir, which), params, config);
+  params.dispose();
+  return config;
+}
+
+/** The evaluate stage's argv for outputs under `out`. */
+export function evaluateArgs(a: Artifacts, modelDir: string, out: string): string[] {
+  return [a.raw, a.ingest, a.features, modelDir, join(out, 'metrics', 'evaluate.json'), join(out, 'plots'), join(out, 'predict')];
+}

@@ -1,0 +1,150 @@
+// End to end: synth → ingest → features → a freshly initialised tiny model → the evaluate stage, run as
+// `dvc repro` would run it. Checks the metrics and plot files, the popularity baseline against a direct
+// computation, result.json against the predict files, byte-identical reruns, and one-line errors.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { Role, eventShardPath } from '../../../core/artifacts.ts';
+import { columnValues, readArrowFile } from '../../../core/arrow-io.ts';
+import { computeRankMetrics } from '../../../core/metrics.ts';
+import { cutSequences, historyItems } from '../../../core/sequences/cut.ts';
+import { buildFeatureSchema, readManifests } from '../../../core/sequences/feature-schema.ts';
+import { observeArrayLen, readUserShard } from '../../../core/sequences/user-shards.ts';
+import { readIndexer } from '../../../stages/ingest/indexer.ts';
+import { type Artifacts, buildArtifacts, evaluateArgs, runStage, saveTinyModel, writeParams } from './fixture.ts';
+
+let a: Artifacts;
+let modelDir: string;
+let first: { code: number | null; stderr: string };
+const out = (name: string): string => join(a.dir, name);
+
+before(async () => {
+  a = await buildArtifacts();
+  modelDir = out('model');
+  await saveTinyModel(a, modelDir, 'final');
+  first = await runStage('evaluate', evaluateArgs(a, modelDir, out('run1')), a.params);
+});
+after(() => rmSync(a.dir, { recursive: true, force: true }));
+
+const readJson = (path: string): Record<string, unknown> => JSON.parse(readFileSync(path, 'utf8')) as Record<string, unknown>;
+
+test('runs end to end: one summary line, metrics for both methods on the same targets', () => {
+  assert.equal(first.code, 0, first.stderr);
+  const summary = first.stderr.split('\n').filter((l) => l.startsWith('[evaluate]') && !/\(\d+s\)$/.test(l));
+  assert.equal(summary.length, 1, first.stderr);
+  assert.match(summary[0]!, /test targets over \d+ items \(final weights, cpu\): Score [\d.]+ .*result\.json: \d+ predict users/);
+  const m = readJson(join(out('run1'), 'metrics', 'evaluate.json'));
+  const manifest = readManifests(a.ingest, a.features).ingest;
+  assert.equal(m.targets, manifest.splits.test_targets);
+  assert.equal(m.weights, 'final');
+  for (const method of ['model', 'popularity'] as const) {
+    const r = m[method] as Record<string, number>;
+    assert.equal(r.count, m.targets);
+    for (const key of ['hr@10', 'ndcg@10', 'hr@50', 'ndcg@50', 'hr@200', 'ndcg@200', 'mrr', 'score']) {
+      assert.ok(r[key]! >= 0 && r[key]! <= 1, `${method} ${key} = ${r[key]}`);
+    }
+    assert.ok(r['hr@10']! <= r['hr@50']! && r['hr@50']! <= r['hr@200']!);
+  }
+});
+
+test('the HR@k plot has k = 1..200 for both methods, ending at HR@200', () => {
+  const lines = readFileSync(join(out('run1'), 'plots', 'hr_at_k.tsv'), 'utf8').trimEnd().split('\n');
+  assert.equal(lines[0], 'k\tmodel\tpopularity');
+  assert.equal(lines.length, 201);
+  const rows = lines.slice(1).map((l) => l.split('\t').map(Number));
+  rows.forEach((r, j) => assert.equal(r[0], j + 1));
+  for (let j = 1; j < rows.length; j++) for (const c of [1, 2]) assert.ok(rows[j]![c]! >= rows[j - 1]![c]!, 'HR@k never decreases');
+  const m = readJson(join(out('run1'), 'metrics', 'evaluate.json'));
+  assert.equal(rows[199]![1], (m.model as Record<string, number>)['hr@200']);
+  assert.equal(rows[9]![2], (m.popularity as Record<string, number>)['hr@10']);
+});
+
+test('popularity numbers equal a direct computation from the training events', () => {
+  const mf = readManifests(a.ingest, a.features);
+  const counts = new Int32Array(mf.ingest.items + 1);
+  const ranks: number[] = [];
+  const schema = buildFeatureSchema(mf, observeArrayLen(a.ingest, mf));
+  for (const { name } of mf.ingest.shards) {
+    const ev = readArrowFile(eventShardPath(a.ingest, name));
+    const item = columnValues<Int32Array>(ev, 'item');
+    const role = columnValues<Int8Array>(ev, 'role');
+    for (let e = 0; e < item.length; e++) if (role[e] === Role.train && item[e]! > 0) counts[item[e]!]!++;
+  }
+  for (const { name } of mf.ingest.shards) {
+    const shard = readUserShard(a.ingest, a.features, name, mf, schema);
+    const cuts = cutSequences('test', shard, 12);
+    for (let k = 0; k < cuts.count; k++) {
+      const t = shard.item[cuts.target[k]!]!;
+      const excluded = new Set(historyItems(cuts, shard, k));
+      let rank = 1;
+      for (let i = 1; i < counts.length; i++) {
+        if (i === t || excluded.has(i)) continue;
+        if (counts[i]! > counts[t]! || (counts[i] === counts[t] && i < t)) rank++;
+      }
+      ranks.push(rank);
+    }
+  }
+  const m = readJson(join(out('run1'), 'metrics', 'evaluate.json'));
+  assert.deepEqual(m.popularity, computeRankMetrics(ranks));
+});
+
+test('result.json: one row per predict user, 10 distinct candidates each, none from the history', () => {
+  const result = readJson(join(out('run1'), 'predict', 'result.json')) as { top10s: number[][]; user: string[] };
+  const lines = readFileSync(join(a.raw, 'predict_seq.jsonl'), 'utf8').trimEnd().split('\n').map((l) => JSON.parse(l) as unknown[][]);
+  const candidates = new Set(readFileSync(join(a.raw, 'predict_set.jsonl'), 'utf8').trimEnd().split('\n').map((l) => (JSON.parse(l) as { creative_id: number }).creative_id));
+  const index = readIndexer(join(a.raw, 'indexer.pkl'));
+  assert.equal(result.top10s.length, lines.length);
+  assert.equal(result.user.length, lines.length);
+  let rawStringUsers = 0;
+  lines.forEach((records, u) => {
+    const cell = records[0]![0] as number | string;
+    if (typeof cell === 'string') rawStringUsers++;
+    assert.equal(result.user[u], typeof cell === 'string' ? cell : index.userRawIds[cell]);
+    const history = new Set(records.filter((r) => r[1] !== null).map((r) => {
+      const i = r[1] as number;
+      return i <= index.itemCount ? index.itemRawIds[i]! : i;
+    }));
+    const top = result.top10s[u]!;
+    assert.equal(top.length, 10);
+    assert.equal(new Set(top).size, 10, 'distinct');
+    for (const cid of top) {
+      assert.ok(candidates.has(cid), `${cid} is a candidate`);
+      assert.ok(!history.has(cid), `user ${u}: ${cid} is in the history`);
+    }
+  });
+  assert.ok(rawStringUsers < lines.length);
+});
+
+test('without exclude_history the same model does recommend history items (so the check above can fail)', async () => {
+  const params = writeParams(a.dir, 'keep-history.yaml', { exclude_history: false });
+  const r = await runStage('evaluate', evaluateArgs(a, modelDir, out('run4')), params);
+  assert.equal(r.code, 0, r.stderr);
+  assert.equal(readJson(join(out('run4'), 'metrics', 'evaluate.json')).exclude_history, false);
+  const result = readJson(join(out('run4'), 'predict', 'result.json')) as { top10s: number[][] };
+  const index = readIndexer(join(a.raw, 'indexer.pkl'));
+  const lines = readFileSync(join(a.raw, 'predict_seq.jsonl'), 'utf8').trimEnd().split('\n').map((l) => JSON.parse(l) as unknown[][]);
+  const repeats = lines.filter((records, u) => {
+    const history = new Set(records.filter((rec) => rec[1] !== null).map((rec) => index.itemRawIds[rec[1] as number]));
+    return result.top10s[u]!.some((cid) => history.has(cid));
+  }).length;
+  assert.ok(repeats > 0, 'some user gets a history item back');
+});
+
+test('a rerun writes byte-identical outputs', async () => {
+  const again = await runStage('evaluate', evaluateArgs(a, modelDir, out('run2')), a.params);
+  assert.equal(again.code, 0, again.stderr);
+  for (const f of [join('metrics', 'evaluate.json'), join('plots', 'hr_at_k.tsv'), join('predict', 'result.json')]) {
+    assert.equal(readFileSync(join(out('run2'), f), 'latin1'), readFileSync(join(out('run1'), f), 'latin1'), f);
+  }
+});
+
+test('a missing model folder is one clear line and writes nothing', async () => {
+  const r = await runStage('evaluate', evaluateArgs(a, out('no-model'), out('run3')), a.params);
+  assert.equal(r.code, 1);
+  assert.match(r.stderr, /^\[evaluate\] error: .*no-model: model folder not found \(run train first\)\n$/);
+  assert.ok(!existsSync(out('run3')));
+  const empty = await runStage('evaluate', evaluateArgs(a, a.features, out('run3')), a.params);
+  assert.equal(empty.code, 1);
+  assert.match(empty.stderr, /^\[evaluate\] error: .*features: no model weights \(expected best\/ or final\/.*\n$/);
+});

@@ -1,0 +1,92 @@
+// The train stage end to end on a tiny synthetic dataset (wasm backend, tiny model): it learns,
+// it is deterministic, a SIGKILLed run resumes to the same result, and a NaN loss stops it.
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { type Artifacts, buildArtifacts, runStage, startStage, trainArgs, writeParams } from './fixture.ts';
+
+let a: Artifacts;
+before(async () => {
+  a = await buildArtifacts();
+});
+after(() => rmSync(a.dir, { recursive: true, force: true }));
+
+interface Metrics {
+  steps: number;
+  best: { score: number; step: number } | null;
+  last: { score: number; step: number } | null;
+}
+
+const readText = (path: string): string => readFileSync(path, 'utf8');
+const readTsv = (path: string): Record<string, number>[] => {
+  const [header, ...lines] = readText(path).trim().split('\n');
+  const cols = header!.split('\t');
+  return lines.map((l) => Object.fromEntries(l.split('\t').map((v, i) => [cols[i]!, Number(v)])));
+};
+
+/** Runs train into `out` and returns its metrics (failing with the stage's stderr). */
+async function train(out: string, over: Record<string, unknown> = {}): Promise<Metrics> {
+  const r = await runStage('train', trainArgs(a, join(a.dir, out)), writeParams(a.dir, `${out}.yaml`, over));
+  assert.equal(r.code, 0, r.stderr);
+  return JSON.parse(readText(join(a.dir, out, 'metrics', 'train.json'))) as Metrics;
+}
+
+const outputs = (out: string): string[] =>
+  ['metrics/train.json', 'plots/steps.tsv', 'plots/valid.tsv', 'model/final/weights.bin', 'model/best/weights.bin'].map((f) => readText(join(a.dir, out, f)));
+
+test('training loss falls and the validation Score rises; model, metrics and plots are written', async () => {
+  const m = await train('run-a', { num_epochs: 3 });
+  const steps = readTsv(join(a.dir, 'run-a', 'plots', 'steps.tsv'));
+  const meanLoss = (epoch: number): number => {
+    const rows = steps.filter((r) => r['epoch'] === epoch);
+    return rows.reduce((s, r) => s + r['loss']!, 0) / rows.length;
+  };
+  assert.ok(meanLoss(3) < meanLoss(1), `mean loss epoch 1 ${meanLoss(1)} → epoch 3 ${meanLoss(3)}`);
+  const evals = readTsv(join(a.dir, 'run-a', 'plots', 'valid.tsv'));
+  assert.equal(evals.length, 3, 'one validation per epoch');
+  assert.ok(evals[2]!['score']! > evals[0]!['score']!, `Score ${evals[0]!['score']} → ${evals[2]!['score']}`);
+  assert.equal(m.steps, steps[steps.length - 1]!['step']);
+  assert.equal(m.best!.score, Math.max(...evals.map((r) => r['score']!)));
+  for (const dir of ['final', 'best', 'checkpoint']) assert.ok(existsSync(join(a.dir, 'run-a', 'model', dir)), `model/${dir} exists`);
+  const config = JSON.parse(readText(join(a.dir, 'run-a', 'model', 'final', 'config.json'))) as { maxlen: number; hiddenUnits: number };
+  assert.deepEqual([config.maxlen, config.hiddenUnits], [20, 16]);
+});
+
+test('same params and seed → byte-identical metrics, plots and weights', async () => {
+  await train('run-b', { num_epochs: 3 });
+  assert.deepEqual(outputs('run-b'), outputs('run-a'));
+});
+
+test('SIGKILL after a checkpoint, then resume: true → the same final metrics as an uninterrupted run', async () => {
+  const out = join(a.dir, 'run-c');
+  const params = writeParams(a.dir, 'run-c.yaml', { num_epochs: 3, ckpt_every_steps: 3, resume: true });
+  const index = join(out, 'model', 'checkpoint', 'checkpoint.json');
+  const child = startStage('train', trainArgs(a, out), params);
+  child.stderr!.resume();
+  const exited = new Promise((resolve) => child.on('close', resolve));
+  while (!existsSync(index) && child.exitCode === null) await new Promise((r) => setTimeout(r, 5));
+  child.kill('SIGKILL');
+  await exited;
+  const cursor = (JSON.parse(readText(index)) as { cursor: { step: number } }).cursor;
+  const total = (JSON.parse(readText(join(a.dir, 'run-a', 'metrics', 'train.json'))) as Metrics).steps;
+  assert.ok(cursor.step < total, `killed at step ${cursor.step} of ${total}`);
+  assert.ok(!existsSync(join(out, 'metrics', 'train.json')), 'the killed run wrote no metrics');
+  const r = await runStage('train', trainArgs(a, out), params);
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stderr, new RegExp(`resuming from .* at step ${cursor.step}`));
+  assert.deepEqual(outputs('run-c'), outputs('run-a'));
+});
+
+test('a NaN loss stops training with an error naming the step', async () => {
+  const r = await runStage('train', trainArgs(a, join(a.dir, 'run-nan')), writeParams(a.dir, 'run-nan.yaml', { lr: 1e30, warmup_ratio: 0, num_epochs: 1 }));
+  assert.equal(r.code, 1);
+  assert.match(r.stderr, /\[train\] error: (training loss is (NaN|Infinity|-Infinity)|gradient norm is not finite) at step \d+/);
+  assert.ok(!existsSync(join(a.dir, 'run-nan', 'metrics', 'train.json')));
+});
+
+test('seed options without a tfjs equivalent are refused with the reason', async () => {
+  const r = await runStage('train', trainArgs(a, join(a.dir, 'run-bf16')), writeParams(a.dir, 'run-bf16.yaml', { bf16_autocast: true }));
+  assert.equal(r.code, 1);
+  assert.match(r.stderr, /\[train\] error: bf16_autocast: true is not available: tfjs has no bfloat16/);
+});
