@@ -51,6 +51,7 @@ const DUCK_SQL = `
 import sys, duckdb
 src, dst = sys.argv[1], sys.argv[2]
 con = duckdb.connect()
+con.execute('SET enable_progress_bar = false')
 con.execute(f"""
 COPY (
   SELECT CAST(r->>0 AS INTEGER) AS "user", CAST(r->>1 AS INTEGER) AS item,
@@ -82,7 +83,7 @@ for (const users of sizes) {
   );
   if (existsSync(duckPython)) {
     const duck = timed([duckPython, '-c', DUCK_SQL, join(raw, 'seq.jsonl'), join(dir, 'duckdb-events.parquet')]);
-    const n = Number(duck.stdout.trim());
+    const n = Number(/(\d+)\s*$/.exec(duck.stdout)?.[1]); // the count is the last line (DuckDB may print a progress bar first)
     rows.push(`duckdb  ${users} users, ${n} item records: ${duck.seconds.toFixed(1)} s, ${Math.round(n / duck.seconds)} item records/s, peak RSS ${duck.maxRssMb.toFixed(0)} MB (events only, no validation/split; all cores)`);
   } else rows.push(`duckdb  skipped: ${duckPython} absent (python -m venv /tmp/duckvenv && /tmp/duckvenv/bin/pip install duckdb)`);
   process.stderr.write(rows.slice(-2).join('\n') + '\n');

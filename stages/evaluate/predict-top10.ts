@@ -8,7 +8,7 @@ import { selectCuts } from '../../core/sequences/cut.ts';
 import type { ItemStore } from '../../core/sequences/item-store.ts';
 import { topK } from '../../core/topk.ts';
 import type { Calendar } from '../features/calendar.ts';
-import { embedItems } from './item-embeddings.ts';
+import { embedItems } from '../../core/sequences/item-embeddings.ts';
 import type { Candidate, PredictUser } from './predict-files.ts';
 import { CatalogueRows, buildPredictShard, extendItemStore, predictCuts } from './predict-shard.ts';
 import { encodeQueries } from './queries.ts';

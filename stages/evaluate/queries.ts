@@ -8,7 +8,7 @@ import { buildCutBatch } from '../../core/sequences/batch.ts';
 import type { Cuts } from '../../core/sequences/cut.ts';
 import type { ItemStore } from '../../core/sequences/item-store.ts';
 import type { UserShard } from '../../core/sequences/user-shards.ts';
-import { clampColdIds } from './item-embeddings.ts';
+import { clampColdIds } from '../../core/sequences/item-embeddings.ts';
 
 /** Queries of all `cuts` (one batch): [B, D], plus each cut's target item. */
 export function encodeQueries(p: ModelParams, c: ModelConfig, cuts: Cuts, shard: UserShard, store: ItemStore): { queries: Float32Array; targetItem: Int32Array } {

@@ -4,11 +4,11 @@
 import * as tf from '@tensorflow/tfjs';
 import { type RankMetrics, RankMetricsAccumulator } from '../../core/metrics.ts';
 import type { ModelConfig } from '../../core/model/config.ts';
-import { encodeSequences, encodeTargets, lastPosition } from '../../core/model/hstu.ts';
+import { encodeSequences, lastPosition } from '../../core/model/hstu.ts';
 import type { ModelParams } from '../../core/model/init.ts';
 import { buildCutBatch } from '../../core/sequences/batch.ts';
 import { historyItems, selectCuts } from '../../core/sequences/cut.ts';
-import type { ItemStore } from '../../core/sequences/item-store.ts';
+import { allRows, embedItems } from '../../core/sequences/item-embeddings.ts';
 import { rankOf } from '../../core/topk.ts';
 import type { TrainData } from './train-data.ts';
 
@@ -18,23 +18,10 @@ export interface ValidateOptions {
   itemChunk: number; // items per target-branch call and per ranking block
 }
 
-/** Every item row's embedding (row 0 = padding, never ranked): [rows, D] on the host. */
-export function encodeAllItems(p: ModelParams, c: ModelConfig, store: ItemStore, chunk: number): Float32Array {
-  const D = c.hiddenUnits;
-  const out = new Float32Array(store.rows * D);
-  for (let start = 0; start < store.rows; start += chunk) {
-    const idx = Int32Array.from({ length: Math.min(chunk, store.rows - start) }, (_, i) => start + i);
-    const emb = encodeTargets(p, c, store.targetItems(idx)); // [chunk, D]
-    out.set(emb.dataSync(), start * D);
-    emb.dispose();
-  }
-  return out;
-}
-
 /** Metrics of the current model on every validation target. */
 export function validate(p: ModelParams, c: ModelConfig, data: TrainData, o: ValidateOptions): RankMetrics {
   const D = c.hiddenUnits;
-  const items = encodeAllItems(p, c, data.store, o.itemChunk);
+  const items = embedItems(p, c, (rows) => data.store.targetItems(rows), allRows(data.store.rows), o.itemChunk); // [I, D]
   const acc = new RankMetricsAccumulator();
   for (const name of data.shards) {
     const { shard, valid } = data.load(name);

@@ -1,19 +1,18 @@
 // Shared by the evaluate stage tests: a tiny synthetic dataset (synth → ingest → features, with
 // predict files) built once per test file, a freshly initialised tiny model saved as the train stage
 // would, params files, and a runner for the stage. Not a test file itself.
-import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { parse, stringify } from 'yaml';
+import { parse } from 'yaml';
 import { buildModelConfig, type ModelConfig } from '../../../core/model/config.ts';
 import { initHstu } from '../../../core/model/hstu.ts';
 import { saveModel } from '../../../core/model/weights-io.ts';
 import { buildFeatureSchema, readManifests } from '../../../core/sequences/feature-schema.ts';
 import { observeArrayLen } from '../../../core/sequences/user-shards.ts';
+import { runStages, writeParamsFile } from '../../helpers/stage-runner.ts';
 
-export const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
+export { ROOT, runStage, type RunResult } from '../../helpers/stage-runner.ts';
 
 /** A tiny dataset and model: the stage runs in seconds on the cpu backend. */
 export const TINY_PARAMS: Record<string, unknown> = {
@@ -23,23 +22,7 @@ export const TINY_PARAMS: Record<string, unknown> = {
 };
 
 export function writeParams(dir: string, name: string, over: Record<string, unknown> = {}): string {
-  const base = parse(readFileSync(join(ROOT, 'params.yaml'), 'utf8')) as Record<string, unknown>;
-  const path = join(dir, name);
-  writeFileSync(path, stringify({ ...base, ...TINY_PARAMS, ...over }));
-  return path;
-}
-
-export interface RunResult {
-  code: number | null;
-  stderr: string;
-}
-
-/** Runs `node --import tsx stages/<stage>/main.ts args… --params file` in the repo root. */
-export function runStage(stage: string, args: string[], paramsFile: string): Promise<RunResult> {
-  const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, `stages/${stage}/main.ts`), ...args, '--params', paramsFile], { cwd: ROOT, stdio: ['ignore', 'ignore', 'pipe'] });
-  let stderr = '';
-  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-  return new Promise((resolve) => child.on('close', (code) => resolve({ code, stderr })));
+  return writeParamsFile(dir, name, { ...TINY_PARAMS, ...over });
 }
 
 export interface Artifacts {
@@ -55,10 +38,7 @@ export async function buildArtifacts(over: Record<string, unknown> = {}): Promis
   const dir = mkdtempSync(join(tmpdir(), 'evaluate-test-'));
   const params = writeParams(dir, 'params.yaml', over);
   const a = { dir, raw: join(dir, 'raw'), ingest: join(dir, 'ingest'), features: join(dir, 'features'), params };
-  for (const [stage, args] of [['synth', [a.raw]], ['ingest', [a.raw, a.ingest]], ['features', [a.ingest, a.features]]] as const) {
-    const r = await runStage(stage, [...args], params);
-    if (r.code !== 0) throw new Error(`${stage} failed: ${r.stderr}`);
-  }
+  await runStages([['synth', [a.raw]], ['ingest', [a.raw, a.ingest]], ['features', [a.ingest, a.features]]], params);
   return a;
 }
 

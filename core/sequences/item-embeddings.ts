@@ -2,10 +2,10 @@
 // host as one row-major [R, D] array (what core/topk.ts ranks against). Rows past the model's item
 // vocabulary are cold items (competition candidates the indexer never saw): they keep their own
 // features but take id 0, the "unknown item" embedding (SPEC §3).
-import type { TargetItems } from '../../core/model/batch.ts';
-import type { ModelConfig } from '../../core/model/config.ts';
-import { encodeTargets } from '../../core/model/hstu.ts';
-import type { ModelParams } from '../../core/model/init.ts';
+import type { TargetItems } from '../model/batch.ts';
+import type { ModelConfig } from '../model/config.ts';
+import { encodeTargets } from '../model/hstu.ts';
+import type { ModelParams } from '../model/init.ts';
 
 /** Sets every item idx ≥ itemVocab to 0, in place. */
 export function clampColdIds(itemIdx: Int32Array, itemVocab: number): void {

@@ -4,7 +4,7 @@ import * as tf from '@tensorflow/tfjs';
 import { buildModelConfig, type FeatureSchema } from '../../../core/model/config.ts';
 import { initHstu } from '../../../core/model/hstu.ts';
 import { ItemStore } from '../../../core/sequences/item-store.ts';
-import { allRows, clampColdIds, embedItems } from '../../../stages/evaluate/item-embeddings.ts';
+import { allRows, clampColdIds, embedItems } from '../../../core/sequences/item-embeddings.ts';
 
 const SCHEMA: FeatureSchema = {
   userSparse: [], userArray: [], userContinuous: [],
