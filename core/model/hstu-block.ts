@@ -9,8 +9,8 @@ import * as tf from '@tensorflow/tfjs';
 import type { Rng } from '../rng.ts';
 import { type ModelConfig, ropeDim } from './config.ts';
 import type { ModelParams } from './init.ts';
-import { type ForwardContext, dropout, initLayerNorm, initLinear, layerNorm, linear, silu } from './layers.ts';
-import { batchMatMul } from './fast-ops.ts';
+import { type ForwardContext, dropout, initLayerNorm, initLinear, keepStream, layerNorm, linear, nextDropoutSeed, silu } from './layers.ts';
+import { batchMatMul, batchMatMulBT } from './fast-ops.ts';
 import { applyRope } from './rope.ts';
 import { type BiasIndices, initRelativeBias, relativeBias } from './relative-bias.ts';
 
@@ -29,12 +29,43 @@ function splitHeads(x: tf.Tensor, B: number, N: number, H: number, d: number): t
   return tf.reshape(tf.transpose(tf.reshape(x, [B, N, H, d]), [0, 2, 1, 3]), [B * H, N, d]);
 }
 
+/** The attention's mask/n [B, 1, N, N]: as numbers (dropout masks are built in JS) and as a tensor. */
+export interface AttentionScale {
+  values: Float32Array; // [B, 1, N, N]
+  tensor: tf.Tensor; // the same values, [B, 1, N, N]
+}
+
+/**
+ * mask/n times a fresh inverted-dropout mask per head in training → [B, H, N, N]; mask/n alone
+ * ([B, 1, N, N]) otherwise. Same distribution as dropout(SiLU(·)·mask/n) with one multiply instead
+ * of two, and no random numbers drawn where mask/n is 0 (future keys, padding).
+ */
+function attentionWeights(ctx: ForwardContext, scale: AttentionScale, H: number): tf.Tensor {
+  if (!ctx.training || ctx.dropoutRate === 0) return scale.tensor;
+  const [B, , N] = scale.tensor.shape as [number, number, number, number];
+  const keep = keepStream(nextDropoutSeed(ctx), ctx.dropoutRate);
+  const inv = 1 / (1 - ctx.dropoutRate);
+  const NN = N * N;
+  const out = new Float32Array(B * H * NN);
+  for (let b = 0; b < B; b++) {
+    const src = scale.values.subarray(b * NN, (b + 1) * NN);
+    for (let h = 0; h < H; h++) {
+      const dst = (b * H + h) * NN;
+      for (let k = 0; k < NN; k++) {
+        const v = src[k]!;
+        if (v !== 0 && keep()) out[dst + k] = v * inv;
+      }
+    }
+  }
+  return tf.tensor4d(out, [B, H, N, N]);
+}
+
 /**
  * x [B, N, D] → [B, N, D]. `attnScale` [B, 1, N, N] holds mask/n (0 where a key is in the future or
  * padding); `bias` the precomputed relative-bias indices.
  */
 export function hstuBlock(
-  p: ModelParams, c: ModelConfig, name: string, x: tf.Tensor, attnScale: tf.Tensor, bias: BiasIndices, ctx: ForwardContext,
+  p: ModelParams, c: ModelConfig, name: string, x: tf.Tensor, attnScale: AttentionScale, bias: BiasIndices, ctx: ForwardContext,
 ): tf.Tensor {
   const [B, N] = x.shape as [number, number, number];
   const H = c.numHeads;
@@ -50,9 +81,9 @@ export function hstuBlock(
     qh = tf.reshape(applyRope(tf.reshape(qh, [B, H, N, dqk]), r, c.ropeTheta), [B * H, N, dqk]);
     kh = tf.reshape(applyRope(tf.reshape(kh, [B, H, N, dqk]), r, c.ropeTheta), [B * H, N, dqk]);
   }
-  const scores = tf.reshape(batchMatMul(qh, tf.transpose(kh, [0, 2, 1])), [B, H, N, N]); // [B, H, N, N]
+  const scores = tf.reshape(batchMatMulBT(qh, kh), [B, H, N, N]); // [B, H, N, N]
   const rab = relativeBias(p, `${name}.rab`, bias); // [B|1, 1, N, N]
-  const attn = dropout(ctx, tf.mul(silu(tf.add(scores, rab)), attnScale)); // [B, H, N, N]
+  const attn = tf.mul(silu(tf.add(scores, rab)), attentionWeights(ctx, attnScale, H)); // [B, H, N, N], dropout included
   const av = batchMatMul(tf.reshape(attn, [B * H, N, N]), splitHeads(v, B, N, H, dv)); // [B·H, N, dv]
   const o = tf.reshape(tf.transpose(tf.reshape(av, [B, H, N, dv]), [0, 2, 1, 3]), [B, N, H * dv]); // [B, N, H·dv]
   const gated = tf.mul(layerNorm(p, `${name}.ln_attn`, o), u); // [B, N, H·dv]

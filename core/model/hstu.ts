@@ -15,7 +15,7 @@ import { ModelParams } from './init.ts';
 import { type ForwardContext, dropout, initLayerNorm, l2Normalize, layerNorm, makeForwardContext } from './layers.ts';
 import { encodeBranch, initBranch, initFeatureTables } from './towers.ts';
 import { historyRows, targetRows, userRows } from './branch-rows.ts';
-import { hstuBlock, initHstuBlock } from './hstu-block.ts';
+import { type AttentionScale, hstuBlock, initHstuBlock } from './hstu-block.ts';
 import { type BiasIndices, positionBiasIndices, timeBiasIndices } from './relative-bias.ts';
 import { film, initFilm } from './film.ts';
 
@@ -90,7 +90,8 @@ export function encodeSequences(p: ModelParams, c: ModelConfig, b: SequenceBatch
       pos: tf.tensor2d(positionBiasIndices(N), [N, N], 'int32'),
       time: c.loadTimeIntervals ? tf.tensor3d(timeBiasIndices(b.timestamp, B, N, c.timeBuckets), [B, N, N], 'int32') : null,
     };
-    const attnScale = tf.tensor4d(attentionScale(c, b), [B, 1, N, N]);
+    const scale = attentionScale(c, b);
+    const attnScale: AttentionScale = { values: scale, tensor: tf.tensor4d(scale, [B, 1, N, N]) };
     let x = dropout(ctx, embedTokens(p, c, b)); // [B, N, D]
     for (let k = 0; k < c.numBlocks; k++) x = hstuBlock(p, c, `blocks.${k}`, x, attnScale, bias, ctx);
     const h = film(p, 'film', layerNorm(p, 'ln_out', x), tf.tensor2d(b.filmAction, [B, N], 'int32')); // [B, N, D]

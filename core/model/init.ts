@@ -22,7 +22,8 @@ export class ModelParams {
 
   add(name: string, kind: ParamKind, shape: number[], values: Float32Array): void {
     if (this.vars.has(name)) throw new Error(`model parameter ${name} defined twice`);
-    this.vars.set(name, tf.variable(tf.tensor(values, shape, 'float32'), true));
+    // In a tidy: the initial tensor would otherwise outlive the variable that shares its data.
+    this.vars.set(name, tf.tidy(() => tf.variable(tf.tensor(values, shape, 'float32'), true)));
     this.kinds.set(name, kind);
   }
 

@@ -62,8 +62,9 @@ export class AdamW {
     this.vars = vars;
     this.opt = { weightDecay: options.weightDecay, beta1: options.beta1 ?? 0.9, beta2: options.beta2 ?? 0.999, eps: options.eps ?? 1e-8 };
     for (const [name, p] of Object.entries(vars)) {
-      this.m[name] = tf.variable(tf.zerosLike(p), false);
-      this.v[name] = tf.variable(tf.zerosLike(p), false);
+      // In a tidy: the zeros tensor would otherwise outlive the variable that shares its data.
+      this.m[name] = tf.tidy(() => tf.variable(tf.zerosLike(p), false));
+      this.v[name] = tf.tidy(() => tf.variable(tf.zerosLike(p), false));
       this.decays[name] = options.decays(name);
     }
   }
@@ -73,13 +74,20 @@ export class AdamW {
    * torch.nn.utils.clip_grad_norm_. Returns the pre-clip global norm. A non-finite norm throws
    * before any variable changes. `grads` stay owned by the caller. Every variable needs a gradient:
    * a missing one is an error, not a silently frozen parameter.
+   * `rows` makes an update row-sparse ("lazy" AdamW, see row-view.ts): for a variable named
+   * there, its gradient holds only the rows `rows[name]` (unique; [U, ...]); those rows get exactly
+   * the dense update's arithmetic, every other row keeps its value and moments (a dense AdamW would
+   * still decay them and move them by their momentum). The global norm is the same either way.
    */
-  step(grads: NamedGrads, lr: number, maxNorm: number): number {
+  step(grads: NamedGrads, lr: number, maxNorm: number, rows: Record<string, Int32Array> = {}): number {
     for (const name of Object.keys(this.vars)) {
       if (grads[name] === undefined) throw new Error(`AdamW: no gradient for ${name}`);
     }
     for (const name of Object.keys(grads)) {
       if (this.vars[name] === undefined) throw new Error(`AdamW: gradient for unknown variable ${name}`);
+      const r = rows[name];
+      const expected = r === undefined ? this.vars[name]!.shape : [r.length, ...this.vars[name]!.shape.slice(1)];
+      if (!tf.util.arraysEqual(grads[name]!.shape, expected)) throw new Error(`AdamW: gradient of ${name} is [${grads[name]!.shape}], expected [${expected}]`);
     }
     const norm = globalNorm(grads);
     if (!Number.isFinite(norm)) throw new Error(`non-finite gradient norm (${norm}) at optimizer step ${this.stepCount}`);
@@ -88,16 +96,30 @@ export class AdamW {
     const t = this.stepCount + 1;
     const stepSize = lr / (1 - beta1 ** t);
     const sqrtBc2 = Math.sqrt(1 - beta2 ** t);
+    /** AdamW on (p, m, v) given g: the new values of all three. */
+    const update = (name: string, p: tf.Tensor, m0: tf.Tensor, v0: tf.Tensor, g0: tf.Tensor): [tf.Tensor, tf.Tensor, tf.Tensor] => {
+      const g = scale === 1 ? g0 : tf.mul(g0, scale);
+      const m = tf.add(tf.mul(m0, beta1), tf.mul(g, 1 - beta1));
+      const v = tf.add(tf.mul(v0, beta2), tf.mul(tf.square(g), 1 - beta2));
+      const decayed = this.decays[name] && weightDecay !== 0 ? tf.mul(p, 1 - lr * weightDecay) : p;
+      const denom = tf.add(tf.div(tf.sqrt(v), sqrtBc2), eps);
+      return [tf.sub(decayed, tf.mul(tf.div(m, denom), stepSize)), m, v];
+    };
     for (const [name, p] of Object.entries(this.vars)) {
       tf.tidy(() => {
-        const g = scale === 1 ? grads[name]! : tf.mul(grads[name]!, scale);
-        const m = tf.add(tf.mul(this.m[name]!, beta1), tf.mul(g, 1 - beta1));
-        const v = tf.add(tf.mul(this.v[name]!, beta2), tf.mul(tf.square(g), 1 - beta2));
-        const decayed = this.decays[name] && weightDecay !== 0 ? tf.mul(p, 1 - lr * weightDecay) : p;
-        const denom = tf.add(tf.div(tf.sqrt(v), sqrtBc2), eps);
-        p.assign(tf.sub(decayed, tf.mul(tf.div(m, denom), stepSize)));
-        this.m[name]!.assign(m);
-        this.v[name]!.assign(v);
+        const r = rows[name];
+        if (r === undefined) {
+          const [np, m, v] = update(name, p, this.m[name]!, this.v[name]!, grads[name]!);
+          p.assign(np);
+          this.m[name]!.assign(m);
+          this.v[name]!.assign(v);
+          return;
+        }
+        const idx = tf.tensor2d(r, [r.length, 1], 'int32'); // [U, 1]
+        const [np, m, v] = update(name, tf.gatherND(p, idx), tf.gatherND(this.m[name]!, idx), tf.gatherND(this.v[name]!, idx), grads[name]!);
+        p.assign(tf.tensorScatterUpdate(p, idx, np));
+        this.m[name]!.assign(tf.tensorScatterUpdate(this.m[name]!, idx, m));
+        this.v[name]!.assign(tf.tensorScatterUpdate(this.v[name]!, idx, v));
       });
     }
     this.stepCount = t;

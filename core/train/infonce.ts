@@ -4,10 +4,11 @@
 // with the log-sum-exp folded over the negative banks chunk by chunk, so no [M × all negatives]
 // matrix exists — not in the forward pass and not in the backward pass either: the loss is one
 // custom-gradient op whose backward recomputes each chunk's logits (flash-attention style) instead
-// of keeping them on the tape. All products are 2-D without transpose flags (the fast path on wasm).
+// of keeping them on the tape. All products are 2-D through matMulT: explicit transposes on wasm
+// (its fast path takes no flags), transpose flags on native TensorFlow.
 // A negative whose id equals the row's positive id is masked (an accidental hit is not a negative).
 import * as tf from '@tensorflow/tfjs';
-import { logSumExp, matMul2d } from '../model/fast-ops.ts';
+import { logSumExp, matMul2d, matMulT } from '../model/fast-ops.ts';
 
 /** Negatives sharing one id list: sampled items, in-batch positives, or one memory-bank step. */
 export interface NegativeBank {
@@ -104,8 +105,8 @@ function planChunks(positiveIds: Int32Array, banks: NegativeBank[], chunk: numbe
 /** s = q·nᵀ/T for one chunk, with accidental hits set to MASKED. → [M, size] */
 function chunkLogits(q: tf.Tensor2D, bankEmb: tf.Tensor2D, c: Chunk, invT: number): tf.Tensor2D {
   const D = bankEmb.shape[1];
-  const nT = tf.transpose(tf.slice(bankEmb, [c.start, 0], [c.size, D])); // [D, size]
-  const s = tf.mul(matMul2d(q, nT), invT) as tf.Tensor2D; // [M, size]
+  const n = tf.slice(bankEmb, [c.start, 0], [c.size, D]); // [size, D]
+  const s = tf.mul(matMulT(q, n, false, true), invT) as tf.Tensor2D; // [M, size]; no tape here (custom gradient)
   if (c.hits.length === 0) return s;
   const mask = new Float32Array(q.shape[0] * c.size);
   for (let h = 0; h < c.hits.length; h += 2) mask[c.hits[h]! * c.size + c.hits[h + 1]!] = MASKED;
@@ -172,7 +173,7 @@ export function streamedInfoNce(input: InfoNceInput, params: InfoNceParams): tf.
             const g = tf.mul(tf.exp(tf.sub(s, lseCol)), coefCol); // [M, size] dloss/ds · 1/T
             const n = tf.slice(emb, [c.start, 0], [c.size, D]); // [size, D]
             const dqNext = tf.add(dq, matMul2d(g, n)); // [M, size] × [size, D]
-            return detached ? [dqNext] : [dqNext, matMul2d(tf.transpose(g), sq)]; // [size, M] × [M, D]
+            return detached ? [dqNext] : [dqNext, matMulT(g, sq, true, false)]; // [size, M] × [M, D]
           });
           dq.dispose();
           dq = out[0]!;

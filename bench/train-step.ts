@@ -1,0 +1,280 @@
+// The speed race of SPEC §9: one full HSTU training step (forward + backward + AdamW) on wasm, native
+// TensorFlow and the PyTorch CPU peer (bench/peers/hstu_step.py), at the peer's shapes: B=64
+// sequences of N=100 tokens, D=64, 2 blocks × 4 heads (dqk = dv = 16), a 50k×64 item table, 512
+// sampled negatives shared by the batch, InfoNCE at T=0.05 with accidental hits masked, AdamW.
+// Ours runs the real model and loss code (encodeSequences, encodeTargets, streamedInfoNce,
+// AdamW.step) with ids-only tokens (no side features: the peer has none), field width 64 so the
+// item table is 50k×64 like the peer's. Each backend runs in its own child process (libtensorflow
+// reads TF_ENABLE_ONEDNN_OPTS once, at load). Prints one table of medians; nothing is written.
+// Run: npx tsx bench/train-step.ts [--backends wasm,tensorflow,torch] [--steps 10] [--warmup 3] [--repeats 1]
+//      (also: tensorflow-sparse = row-sparse item AdamW, tensorflow-noonednn = TF_ENABLE_ONEDNN_OPTS=0,
+//      torch-1thread = OMP_NUM_THREADS=1; the ratio column uses the fastest torch row)
+//      npx tsx bench/train-step.ts --child tensorflow --profile   (per-phase timing of one backend)
+//      npx tsx bench/train-step.ts --child tensorflow --kernels   (tf.profile: kernel time by op over one step)
+import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import * as tf from '@tensorflow/tfjs';
+import { type LoadedBackend, initBackend } from '../core/backend.ts';
+import type { ModelConfig } from '../core/model/config.ts';
+import { validateModelConfig } from '../core/model/config.ts';
+import { TOKEN_PAD } from '../core/model/batch.ts';
+import { gatherRows } from '../core/model/fast-ops.ts';
+import { encodeSequences, encodeTargets, initHstu } from '../core/model/hstu.ts';
+import type { ModelParams } from '../core/model/init.ts';
+import { randomBatch, randomTargets } from '../core/model/random-batch.ts';
+import { Rng } from '../core/rng.ts';
+import { AdamW, decayFromKinds, type NamedGrads } from '../core/train/adamw.ts';
+import { type InfoNceParams, streamedInfoNce } from '../core/train/infonce.ts';
+import { touchedRows, viewRows } from '../core/train/row-view.ts';
+
+const B = 64;
+const N = 100; // tokens per sequence: the user token + 99 items (the peer: 100 items)
+const ITEMS = 50_000;
+const NEGATIVES = 512;
+const LR = 2e-3;
+const WEIGHT_DECAY = 0.01;
+const CLIP = 20; // the early clip threshold: never reached here, but the norm is still computed (one sync)
+const LOSS: InfoNceParams = { temperature: 0.05, margin_click: 0, margin_conv: 0, chunk: 1024 };
+const NO_FEATURES = {
+  userSparse: [], userArray: [], userContinuous: [], itemSparse: [], itemArray: [], itemContinuous: [], itemMultimodal: [],
+  timeDiscrete: [], timeContinuous: [], dynamicDiscrete: [], dynamicContinuous: [], arrayLen: 1,
+};
+
+export const RACE_CONFIG: ModelConfig = validateModelConfig({
+  itemVocab: ITEMS + 1, maxlen: N - 1, hiddenUnits: 64, numBlocks: 2, numHeads: 4, linearDim: 16, attentionDim: 16,
+  dropoutRate: 0.2, useRope: true, ropeTheta: 10000, ropePartialDim: 8, attnNorm: 'padded', loadTimeIntervals: true,
+  fieldDim: 64, timeBuckets: 128, numActions: 3, features: NO_FEATURES,
+});
+
+interface Result {
+  backend: string;
+  msPerStep: number[]; // medians, one per repeat
+  detail: string;
+}
+
+function arg(name: string, fallback: string): string {
+  const i = process.argv.indexOf(`--${name}`);
+  return i >= 0 ? process.argv[i + 1]! : fallback;
+}
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 === 1 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
+}
+
+/** The peer's batch shape: a quarter of the sequences half-length (left-padded), the rest full. */
+function raceLengths(): number[] {
+  return Array.from({ length: B }, (_, b) => (b < B / 4 ? N / 2 : N));
+}
+
+/** Every real position has a positive (the next item; random after the last), as in the peer. */
+function positivesOf(itemIdx: Int32Array, tokenType: Int32Array, rng: Rng): { at: Int32Array; ids: Int32Array } {
+  const at: number[] = [];
+  const ids: number[] = [];
+  for (let s = 0; s < B; s++) {
+    for (let t = 0; t < N; t++) {
+      if (tokenType[s * N + t] === TOKEN_PAD) continue;
+      at.push(s * N + t);
+      ids.push(t + 1 < N ? itemIdx[s * N + t + 1]! : 1 + rng.int(ITEMS));
+    }
+  }
+  return { at: Int32Array.from(at), ids: Int32Array.from(ids) };
+}
+
+interface PhaseTimes { forward: number; backward: number; optimizer: number }
+
+interface RaceStep {
+  /** One training step; with `profile`, also a separate forward pass and syncs between phases. */
+  step(profile: boolean): { ms: number; phases: PhaseTimes | null; loss: number };
+  dispose(): void;
+}
+
+/** The model, optimizer and a fixed batch on the current backend; each step draws fresh negatives. */
+function makeRaceStep(sparse: boolean): RaceStep {
+  const c = RACE_CONFIG;
+  const p: ModelParams = initHstu(c, 1);
+  const names = p.names();
+  const itemTables = names.filter((n) => p.kinds.get(n) === 'itemEmbedding');
+  const optimizer = new AdamW(Object.fromEntries(names.map((n) => [n, p.get(n)])), { weightDecay: WEIGHT_DECAY, decays: decayFromKinds(p.kinds) });
+  const batch = randomBatch(c, 2, B, N, raceLengths());
+  const rng = new Rng(3);
+  const { at, ids: positiveIds } = positivesOf(batch.itemIdx, batch.tokenType, rng);
+  const M = at.length;
+  const weights = new Float32Array(M).fill(1);
+  const actions = new Int32Array(M);
+  let stepCount = 0;
+  const step = (profile: boolean) => {
+    const seed = stepCount++;
+    const negativeIds = Int32Array.from({ length: NEGATIVES }, () => 1 + rng.int(ITEMS));
+    const targets = randomTargets(c, 4, M + NEGATIVES);
+    targets.itemIdx.set(positiveIds);
+    targets.itemIdx.set(negativeIds, M);
+    // sparse_item_adam: the model runs on the touched rows of the item table, with remapped indices.
+    const view = sparse ? viewRows(p, itemTables, touchedRows(batch.itemIdx, targets.itemIdx)) : null;
+    const params = view?.params ?? p;
+    const vars = names.map((n) => params.get(n));
+    const stepBatch = view === null ? batch : { ...batch, itemIdx: view.remap(batch.itemIdx) };
+    const stepTargets = view === null ? targets : { ...targets, itemIdx: view.remap(targets.itemIdx) };
+    const lossOf = (): tf.Scalar => {
+      const states = tf.reshape(encodeSequences(params, c, stepBatch, { training: true, seed }), [B * N, c.hiddenUnits]); // [B·N, D]
+      const query = gatherRows(states, tf.tensor1d(at, 'int32')) as tf.Tensor2D; // [M, D]
+      const items = encodeTargets(params, c, stepTargets); // [M + K, D]
+      const positive = tf.slice(items, [0, 0], [M, c.hiddenUnits]) as tf.Tensor2D;
+      const negative = tf.slice(items, [M, 0], [NEGATIVES, c.hiddenUnits]) as tf.Tensor2D;
+      const bank = { emb: negative, ids: negativeIds, detached: false };
+      return streamedInfoNce({ query, positive, positiveIds, positiveActions: actions, weights, banks: [bank] }, LOSS);
+    };
+    const tStart = performance.now();
+    if (profile) tf.tidy(() => void lossOf().dataSync()); // forward alone (its own pass: the tape is not kept)
+    const t0 = performance.now();
+    const { value, grads } = tf.variableGrads(lossOf, vars);
+    const named: NamedGrads = {};
+    names.forEach((n, i) => { named[n] = grads[vars[i]!.name]!; });
+    const loss = value.dataSync()[0]!;
+    if (profile) for (const g of Object.values(named)) g.dataSync(); // wait for every gradient kernel
+    const tGrad = performance.now();
+    optimizer.step(named, LR, CLIP, view?.rows);
+    if (profile) names.forEach((n) => p.get(n).dataSync());
+    const t1 = performance.now();
+    tf.dispose([value, ...Object.values(named)]);
+    view?.dispose();
+    if (!Number.isFinite(loss)) throw new Error(`non-finite loss at step ${seed}`);
+    const phases = profile ? { forward: t0 - tStart, backward: tGrad - t0 - (t0 - tStart), optimizer: t1 - tGrad } : null;
+    return { ms: t1 - t0, phases, loss };
+  };
+  return { step, dispose: () => { optimizer.dispose(); p.dispose(); } };
+}
+
+/** Runs warmup + measured steps on the current backend; returns per-step ms (and, if asked, phases). */
+function runSteps(warmup: number, steps: number, profile: boolean, sparse: boolean): { ms: number[]; phases: PhaseTimes[]; loss: number } {
+  const race = makeRaceStep(sparse);
+  const ms: number[] = [];
+  const phases: PhaseTimes[] = [];
+  let loss = NaN;
+  for (let i = 0; i < warmup + steps; i++) {
+    const r = race.step(profile);
+    loss = r.loss;
+    if (i < warmup) continue;
+    ms.push(r.ms);
+    if (r.phases !== null) phases.push(r.phases);
+  }
+  race.dispose();
+  return { ms, phases, loss };
+}
+
+/** Kernel time by op over one step (tf.profile), the top `top` kernels. */
+async function kernelProfile(top: number, sparse: boolean): Promise<string> {
+  const race = makeRaceStep(sparse);
+  for (let i = 0; i < 2; i++) race.step(false);
+  const info = await tf.profile(() => void race.step(false));
+  race.dispose();
+  const byName = new Map<string, { ms: number; calls: number }>();
+  for (const k of info.kernels) {
+    const a = byName.get(k.name) ?? { ms: 0, calls: 0 };
+    a.ms += typeof k.kernelTimeMs === 'number' ? k.kernelTimeMs : 0;
+    a.calls++;
+    byName.set(k.name, a);
+  }
+  const rows = [...byName.entries()].sort((x, y) => y[1].ms - x[1].ms);
+  const total = rows.reduce((s, [, a]) => s + a.ms, 0);
+  return [`kernels: ${info.kernels.length} calls, ${total.toFixed(0)} ms kernel time`,
+    ...rows.slice(0, top).map(([n, a]) => `  ${n.padEnd(28)} ${a.ms.toFixed(1).padStart(8)} ms ${String(a.calls).padStart(5)} calls`)].join('\n');
+}
+
+/** Child mode: one backend in this process; prints one JSON line. */
+async function runChild(backend: LoadedBackend): Promise<void> {
+  await initBackend(backend);
+  const warmup = Number(arg('warmup', '3'));
+  const steps = Number(arg('steps', '10'));
+  const profile = process.argv.includes('--profile');
+  const sparse = process.argv.includes('--sparse');
+  if (process.argv.includes('--kernels')) {
+    process.stderr.write(`${await kernelProfile(Number(arg('top', '30')), sparse)}\n`);
+    return;
+  }
+  const numTensors = tf.memory().numTensors;
+  const r = runSteps(warmup, steps, profile, sparse);
+  const leaked = tf.memory().numTensors - numTensors;
+  let detail = `loss ${r.loss.toFixed(3)}, ${leaked} tensors left`;
+  if (profile) {
+    const f = median(r.phases.map((x) => x.forward));
+    const b = median(r.phases.map((x) => x.backward));
+    const o = median(r.phases.map((x) => x.optimizer));
+    detail += `; forward ${f.toFixed(0)} ms, backward (fwd+bwd − fwd) ${b.toFixed(0)} ms, optimizer ${o.toFixed(0)} ms`;
+  }
+  const onednn = backend === 'tensorflow' ? `, TF_ENABLE_ONEDNN_OPTS=${process.env['TF_ENABLE_ONEDNN_OPTS']}` : '';
+  const adam = sparse ? ', sparse item AdamW' : ', dense AdamW';
+  process.stdout.write(`${JSON.stringify({ backend: `${backend}${onednn}${adam}`, msPerStep: [median(r.ms)], detail })}\n`);
+}
+
+const HERE = fileURLToPath(new URL('.', import.meta.url));
+const REPO = fileURLToPath(new URL('..', import.meta.url));
+
+function runChildProcess(cmd: string, args: string[], env: NodeJS.ProcessEnv = process.env): string {
+  const r = spawnSync(cmd, args, { cwd: REPO, env, encoding: 'utf8', maxBuffer: 1 << 24 });
+  if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} exited ${r.status}: ${(r.stderr ?? '').trim().split('\n').slice(-3).join(' | ')}`);
+  return r.stdout;
+}
+
+function measureTfjs(backend: string, warmup: number, steps: number, extra: string[] = [], env?: NodeJS.ProcessEnv): Result {
+  const out = runChildProcess(process.execPath, ['--import', 'tsx', `${HERE}train-step.ts`, '--child', backend,
+    '--warmup', String(warmup), '--steps', String(steps), ...extra], env);
+  return JSON.parse(out.trim().split('\n').pop()!) as Result;
+}
+
+function measureTorch(warmup: number, steps: number, env?: NodeJS.ProcessEnv): Result {
+  const python = `${REPO}.venv/bin/python`;
+  if (!existsSync(python)) throw new Error('no .venv/bin/python (run bash bench/peers/setup.sh)');
+  const out = runChildProcess(python, [`${HERE}peers/hstu_step.py`, '--batch', String(B), '--seq-len', String(N), '--items', String(ITEMS),
+    '--negatives', String(NEGATIVES), '--warmup', String(warmup), '--steps', String(steps), '--json'], env);
+  return JSON.parse(out.trim().split('\n').pop()!) as Result;
+}
+
+function loadAverage(): string {
+  return runChildProcess('cat', ['/proc/loadavg']).split(' ').slice(0, 3).join(' ');
+}
+
+async function main(): Promise<void> {
+  const child = arg('child', '');
+  if (child !== '') return runChild(child as LoadedBackend);
+  const backends = arg('backends', 'wasm,tensorflow,torch').split(',');
+  const warmup = Number(arg('warmup', '3'));
+  const steps = Number(arg('steps', '10'));
+  const repeats = Number(arg('repeats', '1'));
+  const results = new Map<string, Result>();
+  const loads: string[] = [];
+  for (let r = 0; r < repeats; r++) {
+    for (const name of backends) {
+      loads.push(loadAverage());
+      let res: Result;
+      try {
+        if (name === 'torch') res = measureTorch(warmup, steps);
+        // One OpenMP thread: on a loaded 2-core machine torch's 2 spinning threads slow it ~15× [measured].
+        else if (name === 'torch-1thread') res = measureTorch(warmup, steps, { ...process.env, OMP_NUM_THREADS: '1' });
+        else if (name === 'tensorflow-noonednn') res = measureTfjs('tensorflow', warmup, steps, [], { ...process.env, TF_ENABLE_ONEDNN_OPTS: '0' });
+        else if (name === 'tensorflow-sparse') res = measureTfjs('tensorflow', warmup, steps, ['--sparse']);
+        else res = measureTfjs(name, name === 'wasm' ? 1 : warmup, name === 'wasm' ? Math.min(steps, 3) : steps); // wasm: ~4 s/step
+      } catch (err) {
+        process.stderr.write(`[bench/train-step] ${name}: ${(err as Error).message}\n`);
+        continue;
+      }
+      const prev = results.get(res.backend);
+      results.set(res.backend, prev === undefined ? res : { ...res, msPerStep: [...prev.msPerStep, ...res.msPerStep] });
+    }
+  }
+  const torchRows = [...results.values()].filter((r) => r.backend.startsWith('torch')).map((r) => median(r.msPerStep));
+  const torchMs = torchRows.length === 0 ? NaN : Math.min(...torchRows); // the fastest torch configuration is the yardstick
+  const tokens = B * N;
+  const log = (s: string): void => { process.stdout.write(`${s}\n`); };
+  log(`[bench/train-step] B=${B} N=${N} D=64, 2 blocks × 4 heads (dqk=dv=16), ${ITEMS}×64 item table, ${NEGATIVES} negatives, InfoNCE + AdamW; ` +
+    `warmup ${warmup}, ${steps} measured steps (wasm 1 + 3), ${repeats} repeat(s); load average before each run: ${loads.join(' / ')}`);
+  log(`${'backend'.padEnd(40)} ${'ms/step'.padStart(8)} ${'tokens/s'.padStart(9)} ${'vs torch'.padStart(8)}  per-repeat medians; detail`);
+  for (const r of results.values()) {
+    const ms = median(r.msPerStep);
+    log(`${r.backend.padEnd(40)} ${ms.toFixed(0).padStart(8)} ${Math.round(tokens / ms * 1000).toString().padStart(9)} ${(torchMs / ms).toFixed(2).padStart(7)}×  ` +
+      `[${r.msPerStep.map((x) => x.toFixed(0)).join(', ')}]; ${r.detail}`);
+  }
+}
+
+await main();
