@@ -1,8 +1,9 @@
 // One HSTU block (Zhai et al. 2024, "Actions Speak Louder than Words"), SPEC §5:
 //   x̂ = LN(x)
 //   U, V, Q, K = split(SiLU(x̂·W_uvqk))          U,V: H·dv   Q,K: H·dqk
+//   U, V ← Dropout(U), Dropout(V)                (training only, as the seed)
 //   Q, K ← RoPE on the first r dims of each head
-//   A = SiLU(QKᵀ + rab_pos + rab_time) · mask / n   (pointwise, not softmax)
+//   A = Dropout(SiLU(QKᵀ + rab_pos + rab_time) · mask / n)   (pointwise, not softmax)
 //   O = LN(A·V) ⊙ U
 //   x ← x + Dropout(O·W_o)
 import * as tf from '@tensorflow/tfjs';
@@ -73,7 +74,9 @@ export function hstuBlock(
   const dqk = c.attentionDim;
   const xn = layerNorm(p, `${name}.ln_in`, x); // [B, N, D]
   const uvqk = silu(linear(p, `${name}.uvqk`, xn)); // [B, N, 2·H·dv + 2·H·dqk]
-  const [u, v, q, k] = tf.split(uvqk, [H * dv, H * dv, H * dqk, H * dqk], -1) as [tf.Tensor, tf.Tensor, tf.Tensor, tf.Tensor];
+  const [uRaw, vRaw, q, k] = tf.split(uvqk, [H * dv, H * dv, H * dqk, H * dqk], -1) as [tf.Tensor, tf.Tensor, tf.Tensor, tf.Tensor];
+  const u = dropout(ctx, uRaw); // [B, N, H·dv] the seed drops U/V outputs too
+  const v = dropout(ctx, vRaw); // [B, N, H·dv]
   let qh = splitHeads(q, B, N, H, dqk); // [B·H, N, dqk]
   let kh = splitHeads(k, B, N, H, dqk); // [B·H, N, dqk]
   if (c.useRope) {
