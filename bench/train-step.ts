@@ -10,7 +10,8 @@
 //      (also: tensorflow-sparse = row-sparse item AdamW, tensorflow-noonednn = TF_ENABLE_ONEDNN_OPTS=0,
 //      torch-1thread = OMP_NUM_THREADS=1; the ratio column uses the fastest torch row)
 //      npx tsx bench/train-step.ts --child tensorflow --profile   (per-phase timing of one backend)
-//      npx tsx bench/train-step.ts --child tensorflow --kernels   (tf.profile: kernel time by op over one step)
+//      npx tsx bench/train-step.ts --child tensorflow --kernels   (tf.profile: kernel time by op over one step;
+//      add --shapes to split each op by output shape, --top N for more rows)
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -164,22 +165,23 @@ function runSteps(warmup: number, steps: number, profile: boolean, sparse: boole
 }
 
 /** Kernel time by op over one step (tf.profile), the top `top` kernels. */
-async function kernelProfile(top: number, sparse: boolean): Promise<string> {
+async function kernelProfile(top: number, sparse: boolean, byShape: boolean): Promise<string> {
   const race = makeRaceStep(sparse);
   for (let i = 0; i < 2; i++) race.step(false);
   const info = await tf.profile(() => void race.step(false));
   race.dispose();
   const byName = new Map<string, { ms: number; calls: number }>();
   for (const k of info.kernels) {
-    const a = byName.get(k.name) ?? { ms: 0, calls: 0 };
+    const key = byShape ? `${k.name} [${k.outputShapes.map((s) => s?.join('×') ?? '?').join(', ')}]` : k.name;
+    const a = byName.get(key) ?? { ms: 0, calls: 0 };
     a.ms += typeof k.kernelTimeMs === 'number' ? k.kernelTimeMs : 0;
     a.calls++;
-    byName.set(k.name, a);
+    byName.set(key, a);
   }
   const rows = [...byName.entries()].sort((x, y) => y[1].ms - x[1].ms);
   const total = rows.reduce((s, [, a]) => s + a.ms, 0);
   return [`kernels: ${info.kernels.length} calls, ${total.toFixed(0)} ms kernel time`,
-    ...rows.slice(0, top).map(([n, a]) => `  ${n.padEnd(28)} ${a.ms.toFixed(1).padStart(8)} ms ${String(a.calls).padStart(5)} calls`)].join('\n');
+    ...rows.slice(0, top).map(([n, a]) => `  ${n.padEnd(byShape ? 44 : 28)} ${a.ms.toFixed(1).padStart(8)} ms ${String(a.calls).padStart(5)} calls`)].join('\n');
 }
 
 /** Child mode: one backend in this process; prints one JSON line. */
@@ -190,13 +192,16 @@ async function runChild(backend: LoadedBackend): Promise<void> {
   const profile = process.argv.includes('--profile');
   const sparse = process.argv.includes('--sparse');
   if (process.argv.includes('--kernels')) {
-    process.stderr.write(`${await kernelProfile(Number(arg('top', '30')), sparse)}\n`);
+    process.stderr.write(`${await kernelProfile(Number(arg('top', '30')), sparse, process.argv.includes('--shapes'))}\n`);
     return;
   }
   const numTensors = tf.memory().numTensors;
+  const cpu0 = process.cpuUsage();
   const r = runSteps(warmup, steps, profile, sparse);
+  const cpu = process.cpuUsage(cpu0); // µs over warmup + measured steps: steadier than wall time on a loaded machine
   const leaked = tf.memory().numTensors - numTensors;
-  let detail = `loss ${r.loss.toFixed(3)}, ${leaked} tensors left`;
+  const perStep = (us: number): string => (us / 1000 / (warmup + steps)).toFixed(0);
+  let detail = `loss ${r.loss.toFixed(3)}, ${leaked} tensors left, CPU/step user ${perStep(cpu.user)} + sys ${perStep(cpu.system)} ms`;
   if (profile) {
     const f = median(r.phases.map((x) => x.forward));
     const b = median(r.phases.map((x) => x.backward));

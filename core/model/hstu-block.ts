@@ -10,7 +10,7 @@ import * as tf from '@tensorflow/tfjs';
 import type { Rng } from '../rng.ts';
 import { type ModelConfig, ropeDim } from './config.ts';
 import type { ModelParams } from './init.ts';
-import { type ForwardContext, dropout, initLayerNorm, initLinear, keepStream, layerNorm, linear, nextDropoutSeed, silu } from './layers.ts';
+import { type ForwardContext, dropout, initLayerNorm, initLinear, keepStream, layerNorm, linear, nextDropoutSeed, silu, siluSlope } from './layers.ts';
 import { batchMatMul, batchMatMulBT } from './fast-ops.ts';
 import { applyRope } from './rope.ts';
 import { type BiasIndices, initRelativeBias, relativeBias } from './relative-bias.ts';
@@ -62,6 +62,31 @@ function attentionWeights(ctx: ForwardContext, scale: AttentionScale, H: number)
 }
 
 /**
+ * SiLU(scores + rab) ⊙ weights as one differentiable op: scores [B, H, N, N], rab [B|1, 1, N, N],
+ * weights [B, 1|H, N, N] constant (mask/n, dropout folded in). The gradient reuses σ and SiLU
+ * saved in the forward pass — five [B, H, N, N] kernels where autodiff runs eight plus casts.
+ */
+export function attentionActivation(scores: tf.Tensor, rab: tf.Tensor, weights: tf.Tensor): tf.Tensor {
+  const op = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
+    const [sc, rb, save] = args as [tf.Tensor, tf.Tensor, tf.GradSaveFunc];
+    const z = tf.add(sc, rb);
+    const s = tf.sigmoid(z);
+    const y = tf.mul(z, s);
+    save([s, y, weights]); // weights is a constant: saved so an enclosing tidy keeps it for the backward pass
+    return {
+      value: tf.mul(y, weights), // [B, H, N, N]
+      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
+        const [ss, sy, sw] = saved as [tf.Tensor, tf.Tensor, tf.Tensor];
+        const dz = tf.mul(tf.mul(dy, sw), siluSlope(ss, sy)); // [B, H, N, N]
+        const dRab = rb.shape[0] === 1 ? tf.sum(dz, [0, 1], true) : tf.sum(dz, 1, true); // rab's shape
+        return [dz, dRab];
+      },
+    };
+  }) as (scores: tf.Tensor, rab: tf.Tensor) => tf.Tensor;
+  return op(scores, rab);
+}
+
+/**
  * x [B, N, D] → [B, N, D]. `attnScale` [B, 1, N, N] holds mask/n (0 where a key is in the future or
  * padding); `bias` the precomputed relative-bias indices.
  */
@@ -86,7 +111,7 @@ export function hstuBlock(
   }
   const scores = tf.reshape(batchMatMulBT(qh, kh), [B, H, N, N]); // [B, H, N, N]
   const rab = relativeBias(p, `${name}.rab`, bias); // [B|1, 1, N, N]
-  const attn = tf.mul(silu(tf.add(scores, rab)), attentionWeights(ctx, attnScale, H)); // [B, H, N, N], dropout included
+  const attn = attentionActivation(scores, rab, attentionWeights(ctx, attnScale, H)); // [B, H, N, N], dropout included
   const av = batchMatMul(tf.reshape(attn, [B * H, N, N]), splitHeads(v, B, N, H, dv)); // [B·H, N, dv]
   const o = tf.reshape(tf.transpose(tf.reshape(av, [B, H, N, dv]), [0, 2, 1, 3]), [B, N, H * dv]); // [B, N, H·dv]
   const gated = tf.mul(layerNorm(p, `${name}.ln_attn`, o), u); // [B, N, H·dv]

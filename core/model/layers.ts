@@ -57,8 +57,21 @@ export function embed(p: ModelParams, name: string, indices: tf.Tensor): tf.Tens
   return gatherRows(p.get(name), indices);
 }
 
-export function silu(x: tf.Tensor): tf.Tensor {
-  return tf.mul(x, tf.sigmoid(x));
+/**
+ * SiLU x·σ(x) with its gradient from the saved σ and output y: silu'(x) = σ + y·(1 − σ), four
+ * kernels where autodiff of x·σ(x) runs six plus two casts.
+ */
+export const silu = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
+  const [x, save] = args as [tf.Tensor, tf.GradSaveFunc];
+  const s = tf.sigmoid(x);
+  const y = tf.mul(x, s);
+  save([s, y]);
+  return { value: y, gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => tf.mul(dy, siluSlope(saved[0]!, saved[1]!)) };
+}) as (x: tf.Tensor) => tf.Tensor;
+
+/** silu'(x) from σ(x) and y = x·σ(x): σ + y − y·σ. */
+export function siluSlope(sigma: tf.Tensor, y: tf.Tensor): tf.Tensor {
+  return tf.add(sigma, tf.sub(y, tf.mul(y, sigma)));
 }
 
 /** The seed of the context's next dropout call (each call gets its own stream). */

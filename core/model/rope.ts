@@ -18,17 +18,47 @@ export function ropeTables(seqLen: number, r: number, theta: number): { cos: Flo
   return { cos, sin };
 }
 
+/**
+ * The rotation as x ⊙ C + (x·P) ⊙ S: C [N, d] holds cos on the first r dims and 1 elsewhere, S
+ * [N, d] sin and 0, and P [d, d] maps (x1, x2, rest) to (−x2, x1, 0). Four kernels and a tiny
+ * product instead of slices and a concat, whose gradients are pads (PadV2 was ~20 ms of tf.profile
+ * kernel time per native bench step [measured]).
+ */
+export function ropeOperands(seqLen: number, d: number, r: number, theta: number): { c: Float32Array; s: Float32Array; p: Float32Array } {
+  const half = r / 2;
+  const { cos, sin } = ropeTables(seqLen, r, theta);
+  const c = new Float32Array(seqLen * d).fill(1);
+  const s = new Float32Array(seqLen * d);
+  for (let pos = 0; pos < seqLen; pos++) {
+    for (let j = 0; j < r; j++) {
+      c[pos * d + j] = cos[pos * half + (j % half)]!;
+      s[pos * d + j] = sin[pos * half + (j % half)]!;
+    }
+  }
+  const p = new Float32Array(d * d); // [d_in, d_out]
+  for (let j = 0; j < half; j++) {
+    p[(j + half) * d + j] = -1; // out_j = −x2_j
+    p[j * d + j + half] = 1; // out_{half+j} = x1_j
+  }
+  return { c, s, p };
+}
+
 /** x [B, H, N, d] → x with its first r dims rotated by position (r even, 0 < r ≤ d). */
 export function applyRope(x: tf.Tensor, r: number, theta: number): tf.Tensor {
-  const [B, H, N, d] = x.shape as [number, number, number, number];
-  const half = r / 2;
-  const { cos, sin } = ropeTables(N, r, theta);
-  const c = tf.tensor2d(cos, [N, half]); // broadcasts over [B, H, N, r/2]
-  const s = tf.tensor2d(sin, [N, half]);
-  const x1 = tf.slice(x, [0, 0, 0, 0], [B, H, N, half]);
-  const x2 = tf.slice(x, [0, 0, 0, half], [B, H, N, half]);
-  const rotated = [tf.sub(tf.mul(x1, c), tf.mul(x2, s)), tf.add(tf.mul(x2, c), tf.mul(x1, s))];
-  if (r === d) return tf.concat(rotated, -1); // [B, H, N, d]
-  const rest = tf.slice(x, [0, 0, 0, r], [B, H, N, d - r]);
-  return tf.concat([...rotated, rest], -1); // [B, H, N, d]
+  const [, , N, d] = x.shape as [number, number, number, number];
+  const { c, s, p } = ropeOperands(N, d, r, theta);
+  const pT = new Float32Array(d * d);
+  for (let i = 0; i < d; i++) for (let j = 0; j < d; j++) pT[j * d + i] = p[i * d + j]!;
+  // x ↦ x⊙C + (x·P)⊙S is linear: its gradient is dy⊙C + ((dy⊙S)·Pᵀ), all plain 2-D products.
+  const rope = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
+    const t = args[0] as tf.Tensor;
+    return {
+      value: tf.add(tf.mul(t, tf.tensor2d(c, [N, d])), tf.mul(tf.reshape(tf.matMul(tf.reshape(t, [-1, d]) as tf.Tensor2D, tf.tensor2d(p, [d, d])), t.shape), tf.tensor2d(s, [N, d]))), // [B, H, N, d]
+      gradFunc: (dy: tf.Tensor) => {
+        const scaled = tf.reshape(tf.matMul(tf.reshape(tf.mul(dy, tf.tensor2d(s, [N, d])), [-1, d]) as tf.Tensor2D, tf.tensor2d(pT, [d, d])), dy.shape);
+        return tf.add(tf.mul(dy, tf.tensor2d(c, [N, d])), scaled);
+      },
+    };
+  }) as (t: tf.Tensor) => tf.Tensor;
+  return rope(x);
 }

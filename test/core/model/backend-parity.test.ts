@@ -1,21 +1,42 @@
-// The same model on cpu and wasm: forward values and gradients agree (wasm loads its .wasm files
-// from node_modules/@tensorflow/tfjs-backend-wasm/dist under node).
+// The same model on cpu, wasm and (where scripts/setup-native.sh built it) native TensorFlow:
+// forward values and gradients agree (wasm loads its .wasm files from
+// node_modules/@tensorflow/tfjs-backend-wasm/dist under node). Native runs its own code paths
+// (transpose-flag matmuls, segment-sum gather gradients), so it gets its own check.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
+import { existsSync, readdirSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { initBackend } from '../../../core/backend.ts';
 import { encodeSequences, encodeTargets, initHstu } from '../../../core/model/hstu.ts';
 import { randomBatch, randomTargets, tinyConfig } from './tiny-model.ts';
 
-function runOn(backend: string): { states: Float32Array; items: Float32Array; grads: Map<string, Float32Array> } {
+/** Why the native backend cannot be tested here, or null when its built addon is on disk. */
+function nativeAbsentReason(): string | null {
+  let pkgDir: string;
+  try {
+    pkgDir = dirname(createRequire(import.meta.url).resolve('@tensorflow/tfjs-node/package.json'));
+  } catch {
+    return '@tensorflow/tfjs-node is not installed';
+  }
+  const libDir = join(pkgDir, 'lib');
+  const built = existsSync(libDir) && readdirSync(libDir).some((d) => existsSync(join(libDir, d, 'tfjs_binding.node')));
+  return built ? null : 'tfjs-node addon not built';
+}
+
+function runOn(backend: string, training = false): { states: Float32Array; items: Float32Array; grads: Map<string, Float32Array> } {
   const c = tinyConfig();
   const p = initHstu(c, 1);
   const b = randomBatch(c, 2, 3, 8);
   const t = randomTargets(c, 3, 5);
   assert.equal(tf.getBackend(), backend);
-  const states = encodeSequences(p, c, b, { training: false });
+  const c2 = training ? { ...c, dropoutRate: 0.2 } : c; // dropout masks are built in JS: the same on every backend
+  const opts = { training, seed: 5 };
+  const states = encodeSequences(p, c2, b, opts);
   const items = encodeTargets(p, c, t);
-  const loss = () => tf.tidy(() => tf.sum(tf.matMul(tf.reshape(encodeSequences(p, c, b, { training: false }), [-1, c.hiddenUnits]), encodeTargets(p, c, t), false, true))) as tf.Scalar;
+  const loss = () => tf.tidy(() => tf.sum(tf.matMul(tf.reshape(encodeSequences(p, c2, b, opts), [-1, c.hiddenUnits]), encodeTargets(p, c, t), false, true))) as tf.Scalar;
   const { grads } = tf.variableGrads(loss, p.trainable());
   const out = {
     states: states.dataSync() as Float32Array,
@@ -33,18 +54,32 @@ function maxAbsDiff(a: Float32Array, b: Float32Array): number {
   return m;
 }
 
-test('cpu and wasm agree on forward outputs (1e-4) and gradients', async () => {
-  await tf.setBackend('cpu');
-  const cpu = runOn('cpu');
-  assert.ok(await tf.setBackend('wasm'), 'wasm backend failed to initialise');
-  const wasm = runOn('wasm');
-  assert.ok(maxAbsDiff(cpu.states, wasm.states) < 1e-4, `states differ by ${maxAbsDiff(cpu.states, wasm.states)}`);
-  assert.ok(maxAbsDiff(cpu.items, wasm.items) < 1e-4, `items differ by ${maxAbsDiff(cpu.items, wasm.items)}`);
+function assertAgree(cpu: ReturnType<typeof runOn>, other: ReturnType<typeof runOn>): void {
+  assert.ok(maxAbsDiff(cpu.states, other.states) < 1e-4, `states differ by ${maxAbsDiff(cpu.states, other.states)}`);
+  assert.ok(maxAbsDiff(cpu.items, other.items) < 1e-4, `items differ by ${maxAbsDiff(cpu.items, other.items)}`);
   // Gradients relative to their scale: at init (std 0.02 everywhere) activations are far below the
   // LayerNorm epsilon, so some gradients are ~1e5 and float32 rounding differs in absolute terms.
   for (const [name, g] of cpu.grads) {
     const scale = Math.max(1, ...Array.from(g, Math.abs));
-    const d = maxAbsDiff(g, wasm.grads.get(name)!);
+    const d = maxAbsDiff(g, other.grads.get(name)!);
     assert.ok(d <= 1e-4 * scale, `gradient of ${name} differs by ${d} (scale ${scale})`);
+  }
+}
+
+test('cpu and wasm agree on forward outputs (1e-4) and gradients', async () => {
+  await tf.setBackend('cpu');
+  const cpu = runOn('cpu');
+  assert.ok(await tf.setBackend('wasm'), 'wasm backend failed to initialise');
+  assertAgree(cpu, runOn('wasm'));
+});
+
+const nativeAbsent = nativeAbsentReason();
+
+test('cpu and native tensorflow agree on forward outputs (1e-4) and gradients, with and without dropout', { skip: nativeAbsent ?? false }, async () => {
+  for (const training of [false, true]) {
+    await tf.setBackend('cpu');
+    const cpu = runOn('cpu', training);
+    assert.equal(await initBackend('tensorflow'), 'tensorflow');
+    assertAgree(cpu, runOn('tensorflow', training));
   }
 });

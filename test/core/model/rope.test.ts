@@ -39,3 +39,26 @@ test('RoPE scores depend on the position difference only', () => {
   assert.ok(Math.abs(s[2]![2]! - s[0]![0]!) < 1e-5);
   assert.ok(Math.abs(s[3]![1]! - s[3]![2]!) > 1e-4, 'different distances give different scores');
 });
+
+test('RoPE gradient matches the slice/concat form under stock autodiff within 1e-5', () => {
+  const [B, H, N, d, r, theta] = [2, 2, 5, 6, 4, 100];
+  const rng = new Rng(9);
+  const x = tf.tensor4d(Float32Array.from({ length: B * H * N * d }, () => rng.normal()), [B, H, N, d]);
+  const coef = tf.tensor4d(Float32Array.from({ length: B * H * N * d }, () => rng.normal()), [B, H, N, d]);
+  const half = r / 2;
+  const angles = Array.from({ length: N * half }, (_, k) => Math.floor(k / half) * Math.pow(theta, (-2 * (k % half)) / r));
+  const cos = tf.tensor2d(angles.map(Math.cos), [N, half]);
+  const sin = tf.tensor2d(angles.map(Math.sin), [N, half]);
+  const stock = (t: tf.Tensor): tf.Tensor => {
+    const x1 = tf.slice(t, [0, 0, 0, 0], [B, H, N, half]);
+    const x2 = tf.slice(t, [0, 0, 0, half], [B, H, N, half]);
+    const rest = tf.slice(t, [0, 0, 0, r], [B, H, N, d - r]);
+    return tf.concat([tf.sub(tf.mul(x1, cos), tf.mul(x2, sin)), tf.add(tf.mul(x2, cos), tf.mul(x1, sin)), rest], -1);
+  };
+  const grad = (f: (t: tf.Tensor) => tf.Tensor): Float32Array => tf.grad((t: tf.Tensor) => tf.sum(tf.mul(f(t), coef)))(x).dataSync() as Float32Array;
+  const ours = grad((t) => applyRope(t, r, theta));
+  const ref = grad(stock);
+  let m = 0;
+  for (let i = 0; i < ours.length; i++) m = Math.max(m, Math.abs(ours[i]! - ref[i]!));
+  assert.ok(m < 1e-5, `gradient differs by ${m}`);
+});
