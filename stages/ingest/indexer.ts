@@ -30,10 +30,14 @@ function dictAt(file: string, top: PyDict, key: string): PyDict {
   return v;
 }
 
-/** Max re-id of a {raw: reid} dict (checks every value). */
+/**
+ * Max re-id of a {raw: reid} dict (checks every value). Re-ids are dense 1..size in real indexers; a max
+ * past the entry count would size arrays by a corrupt value (2^31 ran the heap out), so it is refused.
+ */
 function maxReid(file: string, where: string, d: PyDict): number {
   let max = 0;
   for (const v of d.values()) max = Math.max(max, reid(file, where, v));
+  if (max > d.size) throw inputError(file, null, `${where}: max re-id ${max} is larger than the dict's ${d.size} entries (re-ids must be 1..${d.size})`);
   return max;
 }
 

@@ -54,10 +54,12 @@ function isDict(v: unknown): v is Record<string, unknown> {
 }
 
 function checkFeatureValue(where: string, fid: string, v: unknown, limits: RecordLimits): number {
-  if (!isInt(v) || v < 0) throw new LineError(`${where}["${fid}"] must be an int >= 0, got ${show(v)}`);
+  // JSON.stringify: a feature id is arbitrary JSON text (a newline in it must not split the one-line error)
+  const key = JSON.stringify(fid);
+  if (!isInt(v) || v < 0) throw new LineError(`${where}[${key}] must be an int >= 0, got ${show(v)}`);
   const size = limits.vocab.get(fid);
-  if (size === undefined) throw new LineError(`${where}: feature id "${fid}" is not in indexer.pkl 'f'`);
-  if (v >= size) throw new LineError(`${where}["${fid}"] = ${v} is past the indexer's vocab (max re-id ${size - 1})`);
+  if (size === undefined) throw new LineError(`${where}: feature id ${key} is not in indexer.pkl 'f'`);
+  if (v >= size) throw new LineError(`${where}[${key}] = ${v} is past the indexer's vocab (max re-id ${size - 1})`);
   return v;
 }
 

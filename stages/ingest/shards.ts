@@ -61,7 +61,7 @@ export class ShardBuilder {
   add(line: ParsedLine, roles: Int8Array, rawId: string, lineIndex: number): void {
     if (line.profile) {
       for (const fid of line.profile.keys()) {
-        if (!this.profile.has(fid)) throw new LineError(`user_feature["${fid}"]: feature id is an item or multimodal feature (item_feat_dict.json / mm_emb_id), not a user feature`);
+        if (!this.profile.has(fid)) throw new LineError(`user_feature[${JSON.stringify(fid)}]: feature id is an item or multimodal feature (item_feat_dict.json / mm_emb_id), not a user feature`);
       }
       for (const [fid, v] of line.profile) this.layout.see(fid, Array.isArray(v));
     }

@@ -64,8 +64,48 @@ export interface ItemFeatures {
   keyOrder: Uint8Array;
 }
 
-/** Latent values of every user, as (fid, values) pairs in the record's key order; arrays carry 1..3 values. */
-export type UserFeatures = [fid: string, latent: number[]][][];
+/**
+ * Latent profile values of every user, packed in typed arrays: row objects cost ~1.8 KB per user, which
+ * made synth's memory grow with synth_users (170 MB at 100k). User u's entries are
+ * entryStart[u]..entryStart[u + 1]; entry e is USER_FEATURES[entrySpec[e]] with latent values
+ * values[valueStart[e]..valueStart[e + 1]] (arrays carry 1..3 values).
+ */
+export class UserFeatures {
+  constructor(
+    private readonly entryStart: Int32Array, // [users + 1]
+    private readonly entrySpec: Uint8Array, // [entries] index into USER_FEATURES
+    private readonly valueStart: Int32Array, // [entries + 1]
+    private readonly values: Int32Array, // [values]
+  ) {}
+
+  /** User u's (fid, latent values) pairs, in the record's key order. */
+  of(u: number): [fid: string, latent: number[]][] {
+    const out: [string, number[]][] = [];
+    for (let e = this.entryStart[u]!; e < this.entryStart[u + 1]!; e++) {
+      out.push([USER_FEATURES[this.entrySpec[e]!]!.fid, Array.from(this.values.subarray(this.valueStart[e]!, this.valueStart[e + 1]!))]);
+    }
+    return out;
+  }
+}
+
+/** Growable int32 list (a number[] per column would cost 8+ bytes a value and a JS array header). */
+class IntList {
+  data = new Int32Array(1024);
+  length = 0;
+
+  push(v: number): void {
+    if (this.length === this.data.length) {
+      const grown = new Int32Array(2 * this.length);
+      grown.set(this.data);
+      this.data = grown;
+    }
+    this.data[this.length++] = v;
+  }
+
+  toArray(): Int32Array {
+    return this.data.slice(0, this.length);
+  }
+}
 
 export function itemKeyOrder(variant: number): readonly string[] {
   return ITEM_KEY_ORDERS[variant]!;
@@ -121,10 +161,13 @@ export function drawUserFeatures(world: World): UserFeatures {
   const rng = new Rng(world.params.seed, 5);
   const K = world.topics.count;
   const prefs = USER_FEATURES.map((s) => topicPreferences(resolveVocab(s, 0), K, rng));
-  const out: UserFeatures = [];
+  const entryStart = new Int32Array(world.users.count + 1);
+  const entrySpec = new IntList();
+  const valueStart = new IntList();
+  const values = new IntList();
+  valueStart.push(0);
   for (let u = 0; u < world.users.count; u++) {
     const topic = dominantTopic(world.users, K, u);
-    const feats: [string, number[]][] = [];
     USER_FEATURES.forEach((spec, s) => {
       if (rng.next() >= spec.presence) return;
       const vocab = resolveVocab(spec, 0);
@@ -134,11 +177,13 @@ export function drawUserFeatures(world: World): UserFeatures {
         const v = drawLatent(vocab, spec.affinity, topic, K, prefs[s]!, rng);
         if (!vals.includes(v)) vals.push(v);
       }
-      feats.push([spec.fid, vals]);
+      entrySpec.push(s);
+      for (const v of vals) values.push(v);
+      valueStart.push(values.length);
     });
-    out.push(feats);
+    entryStart[u + 1] = entrySpec.length;
   }
-  return out;
+  return new UserFeatures(entryStart, Uint8Array.from(entrySpec.toArray()), valueStart.toArray(), values.toArray());
 }
 
 /** Per fid, raw value → re-id (from 1, in first-appearance order), as indexer['f'] holds it. */
@@ -164,7 +209,7 @@ export function buildFeatureIndex(world: World, itemFeats: ItemFeatures, userFea
       if (v >= 0) see(fid, v);
     }
   }
-  for (let u = 0; u < world.users.trainCount; u++) for (const [fid, vals] of userFeats[u]!) for (const v of vals) see(fid, v);
+  for (let u = 0; u < world.users.trainCount; u++) for (const [fid, vals] of userFeats.of(u)) for (const v of vals) see(fid, v);
   return index;
 }
 

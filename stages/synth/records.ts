@@ -26,7 +26,7 @@ export function formatItemFeatures(world: World, feats: ItemFeatures, index: Fea
 }
 
 /** A user's profile dict: scalars for sparse fids, lists for array fids (as in the real data). */
-function userFeatureObject(feats: UserFeatures[number], index: FeatureIndex, isArray: (fid: string) => boolean): PyObject {
+function userFeatureObject(feats: ReturnType<UserFeatures['of']>, index: FeatureIndex, isArray: (fid: string) => boolean): PyObject {
   return new PyObject(
     feats.map(([fid, vals]): [string, PyJson] => {
       const ids = vals.map((v) => reidOrRaw(index, fid, v));
@@ -57,7 +57,7 @@ export function formatUserLine(ctx: LineContext, ev: UserEvents, userField: numb
   const r = rng.next();
   const placement: ProfilePlacement = r < 0.03 ? 'none' : r < 0.06 ? 'first' : 'last';
   const f = rng.next();
-  const features = f < 0.005 ? 'null' : f < 0.01 ? '{}' : dumpsPy(userFeatureObject(ctx.userFeats[ev.user]!, ctx.index, ctx.isArrayFid));
+  const features = f < 0.005 ? 'null' : f < 0.01 ? '{}' : dumpsPy(userFeatureObject(ctx.userFeats.of(ev.user), ctx.index, ctx.isArrayFid));
   const uid = dumpsPy(userField);
   const records: string[] = [];
   const profile = (ts: number): string => `[${uid}, null, ${features}, null, null, ${ts}]`;

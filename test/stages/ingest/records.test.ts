@@ -47,3 +47,17 @@ for (const [name, value, message] of bad) {
     assert.throws(() => parse(value), (e: unknown) => e instanceof LineError && message.test(e.message));
   });
 }
+
+test('a feature id with a newline or quote is quoted as JSON, so the error stays one line', () => {
+  for (const fid of ['1\n2', '3\r', 'a"b']) {
+    const value = { [fid]: 1 };
+    for (const line of [[item(1, 0, 1, value)], [profile(value)]]) {
+      assert.throws(
+        () => parse(line),
+        (e: unknown) => e instanceof LineError && !/[\n\r]/.test(e.message) && e.message.includes(`feature id ${JSON.stringify(fid)} is not in`),
+      );
+    }
+  }
+  const bad = { '1\n2': -1 };
+  assert.throws(() => parse([item(1, 0, 1, bad)]), (e: unknown) => e instanceof LineError && e.message.includes('item_feature["1\\n2"] must be an int >= 0'));
+});
