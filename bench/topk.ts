@@ -1,6 +1,7 @@
 // Exact retrieval throughput: topK and rankOf (plain Float32Array) and topKTf (tfjs), random unit vectors.
 // Usage: npx tsx bench/topk.ts [backend=cpu|wasm|tensorflow] [queries=2000] [items=50000] [D=64] [k=200] [chunk=4096]
 import * as tf from '@tensorflow/tfjs';
+import { initBackend, type BackendName } from '../core/backend.ts';
 import { Rng } from '../core/rng.ts';
 import { rankOf, topK, topKTf } from '../core/topk.ts';
 
@@ -17,11 +18,6 @@ function randomUnitRows(rng: Rng, rows: number): Float32Array {
   return x;
 }
 
-async function loadBackend(name: string): Promise<void> {
-  if (name === 'wasm') await import('@tensorflow/tfjs-backend-wasm');
-  if (name === 'tensorflow') await import('@tensorflow/tfjs-node');
-  if (!(await tf.setBackend(name))) throw new Error(`backend ${name} did not load`);
-}
 
 async function time<T>(label: string, run: () => T | Promise<T>): Promise<T> {
   const start = performance.now();
@@ -42,7 +38,7 @@ console.log(`${Q} queries × ${I} items × D=${D}, k=${k}, chunk=${chunkItems}, 
 const plain = await time('topK (plain JS)', () => topK(queries, items, D, k, { chunkItems, exclude }));
 await time('rankOf (plain JS)', () => rankOf(queries, items, D, targets, { chunkItems, exclude }));
 
-await loadBackend(backend);
+await initBackend(backend as BackendName, (line) => console.log(line));
 const qT = tf.tensor2d(queries, [Q, D]);
 const iT = tf.tensor2d(items, [I, D]);
 const viaTf = await time(`topKTf (tfjs ${tf.getBackend()})`, () => topKTf(qT, iT, k, { chunkItems, exclude }));
