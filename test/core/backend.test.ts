@@ -2,26 +2,12 @@
 // scripts/setup-native.sh built its addon, and its kernels and gradients must agree with cpu.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, readdirSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { initBackend, type LoadedBackend } from '../../core/backend.ts';
 import { UserError } from '../../core/errors.ts';
 import { Rng } from '../../core/rng.ts';
+import { nativeAbsentReason } from '../helpers/native.ts';
 
-/** Why the native tests cannot run here, or null when the built addon is on disk. */
-function nativeAbsentReason(): string | null {
-  let pkgDir: string;
-  try {
-    pkgDir = dirname(createRequire(import.meta.url).resolve('@tensorflow/tfjs-node/package.json'));
-  } catch {
-    return '@tensorflow/tfjs-node is not installed (npm dropped the optional dependency)';
-  }
-  const libDir = join(pkgDir, 'lib');
-  const built = existsSync(libDir) && readdirSync(libDir).some((d) => existsSync(join(libDir, d, 'tfjs_binding.node')));
-  return built ? null : 'tfjs-node addon not built (scripts/setup-native.sh skipped or failed)';
-}
 const nativeAbsent = nativeAbsentReason();
 
 function randomValues(rng: Rng, n: number): Float32Array {

@@ -6,25 +6,11 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
-import { existsSync, readdirSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
 import { initBackend } from '../../../core/backend.ts';
 import { encodeSequences, encodeTargets, initHstu } from '../../../core/model/hstu.ts';
 import { randomBatch, randomTargets, tinyConfig } from './tiny-model.ts';
+import { nativeAbsentReason } from '../../helpers/native.ts';
 
-/** Why the native backend cannot be tested here, or null when its built addon is on disk. */
-function nativeAbsentReason(): string | null {
-  let pkgDir: string;
-  try {
-    pkgDir = dirname(createRequire(import.meta.url).resolve('@tensorflow/tfjs-node/package.json'));
-  } catch {
-    return '@tensorflow/tfjs-node is not installed';
-  }
-  const libDir = join(pkgDir, 'lib');
-  const built = existsSync(libDir) && readdirSync(libDir).some((d) => existsSync(join(libDir, d, 'tfjs_binding.node')));
-  return built ? null : 'tfjs-node addon not built';
-}
 
 function runOn(backend: string, training = false): { states: Float32Array; items: Float32Array; grads: Map<string, Float32Array> } {
   const c = tinyConfig();
