@@ -146,13 +146,13 @@ function scanDict(r: ByteReader, itemCount: number, vocab: ReadonlyMap<string, n
   for (;;) {
     const key = r.string();
     const item = Number(key);
-    if (!/^[0-9]+$/.test(key) || item < 1 || item > itemCount) throw r.fail(`item key "${key}" must be an item re-id in 1..${itemCount}`);
-    if (out.present[item]) throw r.fail(`item "${key}" appears twice`);
+    if (!/^[0-9]+$/.test(key) || item < 1 || item > itemCount) throw r.fail(`item key ${JSON.stringify(key)} must be an item re-id in 1..${itemCount}`);
+    if (out.present[item]) throw r.fail(`item ${JSON.stringify(key)} appears twice`);
     out.present[item] = 1;
     out.entries++;
     r.expect(C.Colon, "':'");
     if (r.peek() === C.LBrace) scanItem(r, key, item, itemCount, vocab, out);
-    else if (r.word() !== 'null') throw r.fail(`item "${key}": expected an object of features or null`);
+    else if (r.word() !== 'null') throw r.fail(`item ${JSON.stringify(key)}: expected an object of features or null`);
     const b = r.peek();
     r.expect(b === C.Comma ? C.Comma : C.RBrace, "',' or '}'");
     if (b !== C.Comma) break;
@@ -164,14 +164,14 @@ function scanDict(r: ByteReader, itemCount: number, vocab: ReadonlyMap<string, n
 function featureInt(r: ByteReader, where: string, fid: string, vocab: ReadonlyMap<string, number>): number {
   const text = r.number();
   const v = Number(text);
-  if (text === '' || !/^[0-9]+$/.test(text)) throw r.fail(`${where} feature "${fid}": expected an int >= 0, got ${text === '' ? 'a non-number' : text}`);
+  if (text === '' || !/^[0-9]+$/.test(text)) throw r.fail(`${where} feature ${JSON.stringify(fid)}: expected an int >= 0, got ${text === '' ? 'a non-number' : text}`);
   const size = vocab.get(fid)!;
-  if (v >= size) throw r.fail(`${where} feature "${fid}" = ${v} is past the indexer's vocab (max re-id ${size - 1})`);
+  if (v >= size) throw r.fail(`${where} feature ${JSON.stringify(fid)} = ${v} is past the indexer's vocab (max re-id ${size - 1})`);
   return v;
 }
 
 function scanItem(r: ByteReader, key: string, item: number, itemCount: number, vocab: ReadonlyMap<string, number>, out: ItemFeatures): void {
-  const where = `item "${key}"`;
+  const where = `item ${JSON.stringify(key)}`;
   r.expect(C.LBrace, "'{'");
   if (r.peek() === C.RBrace) {
     r.expect(C.RBrace, "'}'");
@@ -179,10 +179,10 @@ function scanItem(r: ByteReader, key: string, item: number, itemCount: number, v
   }
   for (;;) {
     const fid = r.string();
-    if (!vocab.has(fid)) throw r.fail(`${where}: feature id "${fid}" is not in indexer.pkl 'f'`);
+    if (!vocab.has(fid)) throw r.fail(`${where}: feature id ${JSON.stringify(fid)} is not in indexer.pkl 'f'`);
     r.expect(C.Colon, "':'");
     if (r.peek() === C.LBracket) {
-      if (out.sparse.has(fid)) throw r.fail(`${where} feature "${fid}": an array here but an int for other items`);
+      if (out.sparse.has(fid)) throw r.fail(`${where} feature ${JSON.stringify(fid)}: an array here but an int for other items`);
       r.expect(C.LBracket, "'['");
       const ids: number[] = [];
       if (r.peek() !== C.RBracket) {
@@ -198,7 +198,7 @@ function scanItem(r: ByteReader, key: string, item: number, itemCount: number, v
       if (!m) out.array.set(fid, (m = new Map()));
       m.set(item, ids);
     } else {
-      if (out.array.has(fid)) throw r.fail(`${where} feature "${fid}": an int here but an array for other items`);
+      if (out.array.has(fid)) throw r.fail(`${where} feature ${JSON.stringify(fid)}: an int here but an array for other items`);
       let col = out.sparse.get(fid);
       if (!col) out.sparse.set(fid, (col = new Int32Array(itemCount + 1)));
       col[item] = featureInt(r, where, fid, vocab);
