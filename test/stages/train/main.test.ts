@@ -58,6 +58,16 @@ test('same params and seed → byte-identical metrics, plots and weights', async
   assert.deepEqual(outputs('run-b'), outputs('run-a'));
 });
 
+test('validating and checkpointing every step leave the training trajectory unchanged (no side effects)', async () => {
+  // Validation must not touch the memory bank, RNG streams, dropout seeds or AdamW state, and a
+  // checkpoint export must not alias optimizer state: per-step loss, lr and grad norm stay identical.
+  await train('run-side', { num_epochs: 3, eval_every_steps: 1, ckpt_every_steps: 1 });
+  const steps = (out: string): Record<string, number>[] => readTsv(join(a.dir, out, 'plots', 'steps.tsv'));
+  const evals = readTsv(join(a.dir, 'run-side', 'plots', 'valid.tsv'));
+  assert.ok(evals.length > 3, `validated ${evals.length} times, more than once per epoch`);
+  assert.deepEqual(steps('run-side'), steps('run-a'));
+});
+
 test('SIGKILL after a checkpoint, then resume: true → the same final metrics as an uninterrupted run', async () => {
   const out = join(a.dir, 'run-c');
   const params = writeParams(a.dir, 'run-c.yaml', { num_epochs: 3, ckpt_every_steps: 3, resume: true });
