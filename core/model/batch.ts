@@ -54,6 +54,21 @@ function expectIndices(what: string, arr: Int32Array, width: number, vocabs: num
   }
 }
 
+/** The item-feature arrays both branches carry, for `rows` items (B·N tokens or M targets). */
+type ItemFeatureArrays = Pick<SequenceBatch, 'itemSparse' | 'itemArray' | 'itemContinuous' | 'itemMultimodal'>;
+
+function checkItemFeatures(what: string, c: ModelConfig, x: ItemFeatureArrays, rows: number): void {
+  const f = c.features;
+  const L = f.arrayLen;
+  expectLength('itemSparse', x.itemSparse, rows * f.itemSparse.length);
+  expectIndices('itemSparse', x.itemSparse, f.itemSparse.length || 1, f.itemSparse.map((v) => v.vocab));
+  expectLength('itemArray', x.itemArray, rows * f.itemArray.length * L);
+  expectIndices('itemArray', x.itemArray, (f.itemArray.length || 1) * L, f.itemArray.flatMap((v) => Array<number>(L).fill(v.vocab)));
+  expectLength('itemContinuous', x.itemContinuous, rows * f.itemContinuous.length);
+  if (x.itemMultimodal.length !== f.itemMultimodal.length) throw new UserError(`${what}: ${x.itemMultimodal.length} multimodal arrays, expected ${f.itemMultimodal.length}`);
+  f.itemMultimodal.forEach((m, i) => expectLength(`itemMultimodal ${m.fid}`, x.itemMultimodal[i]!, rows * m.dim));
+}
+
 /** Checks every array's length and every index's range, so a bad batch fails with a clear message. */
 export function checkSequenceBatch(c: ModelConfig, b: SequenceBatch): void {
   const f = c.features;
@@ -70,13 +85,7 @@ export function checkSequenceBatch(c: ModelConfig, b: SequenceBatch): void {
   expectIndices('itemIdx', b.itemIdx, 1, [c.itemVocab]);
   expectIndices('action', b.action, 1, [c.numActions]);
   expectIndices('filmAction', b.filmAction, 1, [c.numActions]);
-  expectLength('itemSparse', b.itemSparse, BN * f.itemSparse.length);
-  expectIndices('itemSparse', b.itemSparse, f.itemSparse.length || 1, f.itemSparse.map((x) => x.vocab));
-  expectLength('itemArray', b.itemArray, BN * f.itemArray.length * L);
-  expectIndices('itemArray', b.itemArray, (f.itemArray.length || 1) * L, f.itemArray.flatMap((x) => Array<number>(L).fill(x.vocab)));
-  expectLength('itemContinuous', b.itemContinuous, BN * f.itemContinuous.length);
-  if (b.itemMultimodal.length !== f.itemMultimodal.length) throw new UserError(`batch: ${b.itemMultimodal.length} multimodal arrays, expected ${f.itemMultimodal.length}`);
-  f.itemMultimodal.forEach((m, i) => expectLength(`itemMultimodal ${m.fid}`, b.itemMultimodal[i]!, BN * m.dim));
+  checkItemFeatures('batch', c, b, BN);
   expectLength('timeDiscrete', b.timeDiscrete, BN * f.timeDiscrete.length);
   expectIndices('timeDiscrete', b.timeDiscrete, f.timeDiscrete.length || 1, f.timeDiscrete.map((x) => x.vocab));
   expectLength('timeContinuous', b.timeContinuous, BN * f.timeContinuous.length);
@@ -91,16 +100,9 @@ export function checkSequenceBatch(c: ModelConfig, b: SequenceBatch): void {
 export function checkTargetItems(c: ModelConfig, t: TargetItems): void {
   const f = c.features;
   const M = t.count;
-  const L = f.arrayLen;
   expectLength('itemIdx', t.itemIdx, M);
   expectIndices('itemIdx', t.itemIdx, 1, [c.itemVocab]);
-  expectLength('itemSparse', t.itemSparse, M * f.itemSparse.length);
-  expectIndices('itemSparse', t.itemSparse, f.itemSparse.length || 1, f.itemSparse.map((x) => x.vocab));
-  expectLength('itemArray', t.itemArray, M * f.itemArray.length * L);
-  expectIndices('itemArray', t.itemArray, (f.itemArray.length || 1) * L, f.itemArray.flatMap((x) => Array<number>(L).fill(x.vocab)));
-  expectLength('itemContinuous', t.itemContinuous, M * f.itemContinuous.length);
-  if (t.itemMultimodal.length !== f.itemMultimodal.length) throw new UserError(`targets: ${t.itemMultimodal.length} multimodal arrays, expected ${f.itemMultimodal.length}`);
-  f.itemMultimodal.forEach((m, i) => expectLength(`itemMultimodal ${m.fid}`, t.itemMultimodal[i]!, M * m.dim));
+  checkItemFeatures('targets', c, t, M);
   expectLength('dynamicDiscrete', t.dynamicDiscrete, M * f.dynamicDiscrete.length);
   expectIndices('dynamicDiscrete', t.dynamicDiscrete, f.dynamicDiscrete.length || 1, f.dynamicDiscrete.map((x) => x.vocab));
   expectLength('dynamicContinuous', t.dynamicContinuous, M * f.dynamicContinuous.length);

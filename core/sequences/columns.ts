@@ -50,28 +50,26 @@ export function arrayMatrix(table: Table, fids: string[], L: number, useDefaults
   return out;
 }
 
-/** Float columns (named as given) interleaved into [R, C]; missing values are stored as 0 already. */
-export function floatMatrix(table: Table, names: string[]): Float32Array {
+/** Numeric columns (named as given) interleaved into a new [R, C] array of type `Out`. */
+function interleave<T extends Float32Array | Int32Array>(table: Table, names: string[], Out: new (n: number) => T): T {
   const R = table.numRows;
   const C = names.length;
-  const out = new Float32Array(R * C);
+  const out = new Out(R * C);
   names.forEach((name, j) => {
-    const values = columnValues<Float32Array>(table, name);
+    const values = columnValues<T>(table, name);
     for (let r = 0; r < R; r++) out[r * C + j] = values[r]!;
   });
   return out;
 }
 
+/** Float columns (named as given) interleaved into [R, C]; missing values are stored as 0 already. */
+export function floatMatrix(table: Table, names: string[]): Float32Array {
+  return interleave(table, names, Float32Array);
+}
+
 /** Int columns (named as given) interleaved into [R, C]. */
 export function intMatrix(table: Table, names: string[]): Int32Array {
-  const R = table.numRows;
-  const C = names.length;
-  const out = new Int32Array(R * C);
-  names.forEach((name, j) => {
-    const values = columnValues<Int32Array>(table, name);
-    for (let r = 0; r < R; r++) out[r * C + j] = values[r]!;
-  });
-  return out;
+  return interleave(table, names, Int32Array);
 }
 
 /** A multimodal column `f<fid>` as [R, dim] (absent vectors are zeros in the ingest table). */
