@@ -16,13 +16,31 @@ import { ItemStore } from '../../core/sequences/item-store.ts';
 import { evaluateMetrics, hitRateTsv, writeEvaluateOutputs } from './eval-outputs.ts';
 import { resolveWeightsDir } from './model-weights.ts';
 import { countTrainInteractions } from './popularity-counts.ts';
-import { readPredictFiles } from './predict-files.ts';
+import { readCandidateSet } from './candidate-set.ts';
+import { findPredictFiles } from './predict-files.ts';
+import { CatalogueRows } from './predict-shard.ts';
 import { writePredictOutput } from './predict-output.ts';
-import { type PredictResult, predictTop10 } from './predict-top10.ts';
+import { type PredictResult, predictTop10, scanPredictUsers } from './predict-top10.ts';
 import { rankTestTargets } from './rank-test.ts';
 
 /** Sequences per model call: bounds the [B, H, N, N] attention tensors; results do not depend on it. */
 const QUERY_BATCH = 128;
+/** Predict users parsed and sharded at once: bounds inference memory whatever predict_seq's size; a multiple of QUERY_BATCH. */
+const USER_BATCH = 8 * QUERY_BATCH;
+
+/**
+ * The predict files checked whole (candidates kept as typed arrays, users only scanned) and every cold
+ * creative given its row, or null when raw_dir has none.
+ */
+async function readPredictInputs(rawDir: string) {
+  const files = findPredictFiles(rawDir);
+  if (!files) return null;
+  const index = readIndexer(join(rawDir, 'indexer.pkl'));
+  const rows = new CatalogueRows(index.itemCount, index.itemIdxByCid);
+  const set = await readCandidateSet(files.set, rows); // candidates' cold rows come first, as they always did
+  await scanPredictUsers(files.seq, rows, USER_BATCH);
+  return { index, rows, set, seqFile: files.seq };
+}
 
 runStage('evaluate', async () => {
   const [rawDir, ingestDir, featuresDir, modelDir, metricsFile, plotsDir, predictOutDir] = cliPaths(
@@ -31,7 +49,7 @@ runStage('evaluate', async () => {
   const p = loadParams(['backend', 'exclude_history', 'eval_item_chunk']);
   const weights = resolveWeightsDir(modelDir);
   const manifests = readManifests(ingestDir, featuresDir);
-  const predict = await readPredictFiles(rawDir); // read first: a bad predict file fails before any ranking
+  const predict = await readPredictInputs(rawDir); // read first: a bad predict file fails before any ranking
   const log = (line: string): void => void process.stderr.write(line + '\n');
   const backend = await initBackend(p.backend as BackendName, log);
   const { config, params } = loadModel(weights.dir);
@@ -49,15 +67,14 @@ runStage('evaluate', async () => {
 
   let result: PredictResult | null = null;
   if (predict) {
-    const index = readIndexer(join(rawDir, 'indexer.pkl'));
-    result = predictTop10(params, config, store, manifests.features.defaults, loadCalendar(), index, predict.users, predict.candidates, {
-      excludeHistory: p.exclude_history, itemChunk: p.eval_item_chunk, queryBatch: QUERY_BATCH,
+    result = await predictTop10(params, config, store, manifests.features.defaults, loadCalendar(), predict.index, predict.rows, predict.set, predict.seqFile, {
+      excludeHistory: p.exclude_history, itemChunk: p.eval_item_chunk, queryBatch: QUERY_BATCH, userBatch: USER_BATCH,
     });
   }
   await writePredictOutput(predictOutDir, result);
   writeEvaluateOutputs(metricsFile, plotsDir, metrics, hitRateTsv(ranks.model, ranks.popularity));
   const predicted = result
-    ? `; result.json: ${result.user.length} predict users over ${predict!.candidates.length - result.duplicateCandidates} candidates (${result.coldCreatives} cold creatives)`
+    ? `; result.json: ${result.user.length} predict users over ${predict!.set.creativeIds.length} candidates (${result.coldCreatives} cold creatives)`
     : '; no predict files';
   const m = metrics.model;
   const pop = metrics.popularity;

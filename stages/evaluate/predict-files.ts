@@ -3,6 +3,7 @@
 //                       id, item cells may be raw creative ids above the item count, and feature values
 //                       the indexer never saw are strings
 //   predict_set.jsonl   {"creative_id", "retrieval_id", "features"} per line: the candidate set
+// Both are streamed (never held whole: the real set has ~1M users and 660k candidates).
 // Parsed leniently where the spec says values map to 0 (that happens later, against the vocabularies),
 // strictly where the structure is wrong: a malformed line stops with file:line and what was wrong.
 import { existsSync } from 'node:fs';
@@ -68,25 +69,44 @@ export function parseCandidate(value: unknown): Candidate {
   return { creativeId, features: isDict(features) ? features : {} };
 }
 
-async function readLines<T>(file: string, parse: (v: unknown) => T): Promise<T[]> {
-  const out: T[] = [];
+/** The parsed lines of `file`, in order; a bad line throws file:line and what was wrong. */
+async function* readParsedLines<T>(file: string, parse: (v: unknown) => T): AsyncGenerator<T> {
   for await (const { line, value, error } of readJsonLines(file)) {
     if (error !== undefined) throw inputError(file, line, error === 'empty line' ? 'empty line' : `invalid JSON: ${error}`);
+    let parsed: T;
     try {
-      out.push(parse(value));
+      parsed = parse(value);
     } catch (e) {
       throw inputError(file, line, (e as Error).message);
     }
+    yield parsed;
   }
-  return out;
 }
 
-/** Both files, or null when raw_dir has neither; one without the other is an error. */
-export async function readPredictFiles(rawDir: string): Promise<{ users: PredictUser[]; candidates: Candidate[] } | null> {
+/** predict_seq.jsonl as batches of at most `batchSize` users, in file order: memory is bounded by the batch. */
+export async function* readPredictUserBatches(file: string, batchSize: number): AsyncGenerator<PredictUser[]> {
+  let batch: PredictUser[] = [];
+  for await (const user of readParsedLines(file, parsePredictUser)) {
+    batch.push(user);
+    if (batch.length === batchSize) {
+      yield batch;
+      batch = [];
+    }
+  }
+  if (batch.length > 0) yield batch;
+}
+
+/** predict_set.jsonl one candidate at a time, in file order (the caller keeps only what it needs). */
+export function readCandidates(file: string): AsyncGenerator<Candidate> {
+  return readParsedLines(file, parseCandidate);
+}
+
+/** Paths of both files, or null when raw_dir has neither; one without the other is an error. */
+export function findPredictFiles(rawDir: string): { seq: string; set: string } | null {
   const seq = join(rawDir, PREDICT_FILES.seq);
   const set = join(rawDir, PREDICT_FILES.set);
   const [hasSeq, hasSet] = [existsSync(seq), existsSync(set)];
   if (!hasSeq && !hasSet) return null;
   if (!hasSeq || !hasSet) throw inputError(hasSeq ? set : seq, null, `not found (competition inference needs both ${PREDICT_FILES.seq} and ${PREDICT_FILES.set})`);
-  return { users: await readLines(seq, parsePredictUser), candidates: await readLines(set, parseCandidate) };
+  return { seq, set };
 }

@@ -9,8 +9,9 @@ import type { ItemStore } from '../../core/sequences/item-store.ts';
 import { topK } from '../../core/topk.ts';
 import type { Calendar } from '../features/calendar.ts';
 import { embedItems } from '../../core/sequences/item-embeddings.ts';
-import type { Candidate, PredictUser } from './predict-files.ts';
-import { CatalogueRows, buildPredictShard, extendItemStore, predictCuts } from './predict-shard.ts';
+import type { CandidateSet } from './candidate-set.ts';
+import { readPredictUserBatches } from './predict-files.ts';
+import { type CatalogueRows, buildPredictShard, extendItemStore, predictCuts } from './predict-shard.ts';
 import { encodeQueries } from './queries.ts';
 
 export const TOP_N = 10;
@@ -43,55 +44,67 @@ export function rawUserId(cell: number | string, userRawIds: string[]): string {
   return userRawIds[cell] || String(cell);
 }
 
-/** Candidates with distinct creative ids, in file order, and how many repeats were dropped. */
-export function distinctCandidates(candidates: Candidate[]): { kept: Candidate[]; duplicates: number } {
-  const seen = new Set<number>();
-  const kept = candidates.filter((c) => !seen.has(c.creativeId) && (seen.add(c.creativeId), true));
-  return { kept, duplicates: candidates.length - kept.length };
+/**
+ * First pass over predict_seq.jsonl, before any ranking: checks every line (a bad one stops with file:line)
+ * and registers the history creatives the indexer does not know, in file order, so cold rows (and the
+ * features each takes from its first record) are fixed before the item store is extended. Returns the user count.
+ */
+export async function scanPredictUsers(seqFile: string, rows: CatalogueRows, batchSize: number): Promise<number> {
+  let users = 0;
+  for await (const batch of readPredictUserBatches(seqFile, batchSize)) {
+    for (const u of batch) u.itemCells.forEach((cell, k) => rows.ofCell(cell, u.itemFeatures[k]!));
+    users += batch.length;
+  }
+  return users;
 }
 
-/** Top-10 candidate creative ids per predict user. `store` is the catalogue built with the model's schema. */
-export function predictTop10(
+/**
+ * Top-10 candidate creative ids per predict user. `store` is the catalogue built with the model's schema;
+ * `rows` already holds every cold creative (readCandidateSet, then scanPredictUsers). Users are streamed
+ * from `seqFile` `o.userBatch` at a time; only the candidate embeddings [M, D] and the result stay resident.
+ */
+export async function predictTop10(
   p: ModelParams, c: ModelConfig, store: ItemStore, defaults: Record<string, number | number[]>, calendar: Calendar,
-  index: CreativeIndex, users: PredictUser[], allCandidates: Candidate[], o: PredictOptions,
-): PredictResult {
+  index: CreativeIndex, rows: CatalogueRows, set: CandidateSet, seqFile: string, o: PredictOptions & { userBatch: number },
+): Promise<PredictResult> {
   const schema: FeatureSchema = store.schema;
-  const { kept, duplicates } = distinctCandidates(allCandidates);
-  const rows = new CatalogueRows(index.itemCount, index.itemIdxByCid);
-  const candidateRows = Int32Array.from(kept, (k) => rows.ofCreative(k.creativeId, k.features)); // [M]
-  const shard = buildPredictShard(users, rows, schema, defaults, calendar, (cell) => rawUserId(cell, index.userRawIds));
   const extended = extendItemStore(store, rows.cold, defaults);
   const D = c.hiddenUnits;
-  const candidates = embedItems(p, c, (r) => extended.targetItems(r), candidateRows, o.itemChunk); // [M, D]
+  const candidates = embedItems(p, c, (r) => extended.targetItems(r), set.rows, o.itemChunk); // [M, D]
   const candidateOfRow = new Int32Array(extended.rows).fill(-1);
-  candidateRows.forEach((row, j) => (candidateOfRow[row] = j));
-  const cuts = predictCuts(shard, c.maxlen);
+  set.rows.forEach((row, j) => (candidateOfRow[row] = j));
   const top10s: number[][] = [];
-  for (let start = 0; start < cuts.count; start += o.queryBatch) {
-    const batch = selectCuts(cuts, Int32Array.from({ length: Math.min(o.queryBatch, cuts.count - start) }, (_, i) => start + i));
-    const { queries } = encodeQueries(p, c, batch, shard, extended);
-    // History items that are candidates, as candidate indices (repeats are harmless to topK).
-    const exclude = o.excludeHistory
-      ? (q: number): number[] => {
-          const out: number[] = [];
-          for (let e = batch.historyStart[q]!; e < batch.historyEnd[q]!; e++) {
-            const j = candidateOfRow[shard.item[e]!]!;
-            if (j >= 0) out.push(j);
+  const user: string[] = [];
+  for await (const users of readPredictUserBatches(seqFile, o.userBatch)) {
+    const shard = buildPredictShard(users, rows, schema, defaults, calendar, (cell) => rawUserId(cell, index.userRawIds));
+    const cuts = predictCuts(shard, c.maxlen);
+    for (let start = 0; start < cuts.count; start += o.queryBatch) {
+      const batch = selectCuts(cuts, Int32Array.from({ length: Math.min(o.queryBatch, cuts.count - start) }, (_, i) => start + i));
+      const { queries } = encodeQueries(p, c, batch, shard, extended);
+      // History items that are candidates, as candidate indices (repeats are harmless to topK).
+      const exclude = o.excludeHistory
+        ? (q: number): number[] => {
+            const out: number[] = [];
+            for (let e = batch.historyStart[q]!; e < batch.historyEnd[q]!; e++) {
+              const j = candidateOfRow[shard.item[e]!]!;
+              if (j >= 0) out.push(j);
+            }
+            return out;
           }
-          return out;
+        : undefined;
+      const top = topK(queries, candidates, D, TOP_N, { exclude, skipRow0: false, chunkItems: o.itemChunk });
+      for (let q = 0; q < batch.count; q++) {
+        const list: number[] = [];
+        for (let j = 0; j < TOP_N; j++) {
+          const cand = top.indices[q * TOP_N + j]!;
+          if (cand >= 0) list.push(set.creativeIds[cand]!);
         }
-      : undefined;
-    const top = topK(queries, candidates, D, TOP_N, { exclude, skipRow0: false, chunkItems: o.itemChunk });
-    for (let q = 0; q < batch.count; q++) {
-      const list: number[] = [];
-      for (let j = 0; j < TOP_N; j++) {
-        const cand = top.indices[q * TOP_N + j]!;
-        if (cand >= 0) list.push(kept[cand]!.creativeId);
+        top10s.push(list);
       }
-      top10s.push(list);
     }
+    for (const id of shard.userId) user.push(id);
   }
-  return { top10s, user: shard.userId, duplicateCandidates: duplicates, coldCreatives: rows.cold.length };
+  return { top10s, user, duplicateCandidates: set.duplicates, coldCreatives: rows.cold.length };
 }
 
 /** result.json's bytes: compact (one line), keys in the competition's order. */

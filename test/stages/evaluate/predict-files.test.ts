@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parseCandidate, parsePredictUser, readPredictFiles } from '../../../stages/evaluate/predict-files.ts';
+import { findPredictFiles, parseCandidate, parsePredictUser, readCandidates, readPredictUserBatches } from '../../../stages/evaluate/predict-files.ts';
 
 test('a predict_seq line: string user id, raw creative ids, string feature values, profile record anywhere', () => {
   const u = parsePredictUser([
@@ -30,16 +30,35 @@ test('malformed predict lines are refused naming the record', () => {
   assert.throws(() => parseCandidate({ creative_id: '123' }), /creative_id must be a positive int/);
 });
 
-test('readPredictFiles: none → null, one without the other → error, bad line → file:line', async (t) => {
+async function collect<T>(gen: AsyncGenerator<T>): Promise<T[]> {
+  const out: T[] = [];
+  for await (const v of gen) out.push(v);
+  return out;
+}
+
+test('findPredictFiles: none → null, one without the other → error', (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'predict-files-'));
   t.after(() => rmSync(dir, { recursive: true, force: true }));
-  assert.equal(await readPredictFiles(dir), null);
-  writeFileSync(join(dir, 'predict_seq.jsonl'), '[[1, 2, null, null, 0, 5]]\n[[2, 3, null, null, 1, 6]]\n');
-  await assert.rejects(readPredictFiles(dir), /predict_set\.jsonl: not found \(competition inference needs both/);
+  assert.equal(findPredictFiles(dir), null);
+  writeFileSync(join(dir, 'predict_seq.jsonl'), '[[1, 2, null, null, 0, 5]]\n');
+  assert.throws(() => findPredictFiles(dir), /predict_set\.jsonl: not found \(competition inference needs both/);
   writeFileSync(join(dir, 'predict_set.jsonl'), '{"creative_id": 9, "retrieval_id": 0, "features": {}}\n');
-  const r = await readPredictFiles(dir);
-  assert.equal(r!.users.length, 2);
-  assert.deepEqual(r!.candidates, [{ creativeId: 9, features: {} }]);
-  writeFileSync(join(dir, 'predict_seq.jsonl'), '[[1, 2, null, null, 0, 5]]\n[[2, 3, null, null, 1\n');
-  await assert.rejects(readPredictFiles(dir), /predict_seq\.jsonl:2: invalid JSON/);
+  assert.deepEqual(findPredictFiles(dir), { seq: join(dir, 'predict_seq.jsonl'), set: join(dir, 'predict_set.jsonl') });
+});
+
+test('predict users stream in batches in file order; candidates one by one; a bad line → file:line', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'predict-files-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const seq = join(dir, 'predict_seq.jsonl');
+  const set = join(dir, 'predict_set.jsonl');
+  writeFileSync(seq, [1, 2, 3, 4, 5].map((u) => JSON.stringify([[u, u + 10, null, null, 0, 5]])).join('\n') + '\n');
+  const batches = await collect(readPredictUserBatches(seq, 2));
+  assert.deepEqual(batches.map((b) => b.map((u) => u.userCell)), [[1, 2], [3, 4], [5]]);
+  assert.deepEqual(batches[2]![0]!.itemCells, [15]);
+  writeFileSync(set, '{"creative_id": 9, "retrieval_id": 0, "features": {}}\n{"creative_id": 7, "retrieval_id": 1}\n');
+  assert.deepEqual(await collect(readCandidates(set)), [{ creativeId: 9, features: {} }, { creativeId: 7, features: {} }]);
+  writeFileSync(seq, '[[1, 2, null, null, 0, 5]]\n[[2, 3, null, null, 1\n');
+  await assert.rejects(collect(readPredictUserBatches(seq, 1)), /predict_seq\.jsonl:2: invalid JSON/);
+  writeFileSync(set, '{"creative_id": 9}\n\n');
+  await assert.rejects(collect(readCandidates(set)), /predict_set\.jsonl:2: empty line/);
 });

@@ -1,19 +1,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { distinctCandidates, formatResult, rawUserId } from '../../../stages/evaluate/predict-top10.ts';
+import { formatResult, rawUserId } from '../../../stages/evaluate/predict-top10.ts';
 
 test('raw user ids: a re-id through the indexer, else the cell itself', () => {
   const ids = ['', 'user_00000001', 'user_00000002'];
   assert.equal(rawUserId(2, ids), 'user_00000002');
   assert.equal(rawUserId('user_12345678', ids), 'user_12345678');
   assert.equal(rawUserId(9, ids), '9');
-});
-
-test('repeated candidates are dropped, first kept, order preserved', () => {
-  const r = distinctCandidates([{ creativeId: 5, features: { a: 1 } }, { creativeId: 3, features: {} }, { creativeId: 5, features: {} }]);
-  assert.deepEqual(r.kept.map((c) => c.creativeId), [5, 3]);
-  assert.deepEqual(r.kept[0]!.features, { a: 1 });
-  assert.equal(r.duplicates, 1);
 });
 
 test('result.json keys and layout', () => {
