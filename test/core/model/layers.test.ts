@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
-import { silu } from '../../../core/model/layers.ts';
+import { LN_EPS, layerNormOp, silu } from '../../../core/model/layers.ts';
 import { Rng } from '../../../core/rng.ts';
 
 await tf.setBackend('cpu');
@@ -22,4 +22,24 @@ test('SiLU with its custom gradient matches x·σ(x) under stock autodiff within
   const d = maxAbsDiff(ours!.grad.dataSync(), ref!.grad.dataSync());
   assert.ok(d < 1e-5, `gradient differs by ${d}`);
   assert.ok(maxAbsDiff(silu(x).dataSync(), stock(x).dataSync()) < 1e-6, 'forward');
+});
+
+test('LayerNorm with its closed-form gradient matches stock autodiff (x, γ, β) within 1e-5', () => {
+  const rng = new Rng(12);
+  const normal = (n: number, s = 1, m = 0): Float32Array => Float32Array.from({ length: n }, () => m + s * rng.normal());
+  const x = tf.tensor3d(normal(2 * 5 * 8, 3, 0.5), [2, 5, 8]);
+  const gamma = tf.tensor1d(normal(8, 0.5, 1));
+  const beta = tf.tensor1d(normal(8));
+  const coef = tf.tensor3d(normal(2 * 5 * 8), [2, 5, 8]); // a non-uniform upstream gradient
+  const stock = (t: tf.Tensor, g: tf.Tensor, b: tf.Tensor): tf.Tensor => {
+    const { mean, variance } = tf.moments(t, -1, true);
+    return tf.add(tf.mul(tf.mul(tf.sub(t, mean), tf.rsqrt(tf.add(variance, LN_EPS))), g), b);
+  };
+  const [ours, ref] = [layerNormOp, stock].map((f) => tf.grads((t: tf.Tensor, g: tf.Tensor, b: tf.Tensor) => tf.sum(tf.mul(f(t, g, b), coef)))([x, gamma, beta]));
+  for (const [i, what] of ['x', 'γ', 'β'].entries()) {
+    assert.deepEqual(ours![i]!.shape, ref![i]!.shape, `${what} gradient shape`);
+    const d = maxAbsDiff(ours![i]!.dataSync(), ref![i]!.dataSync());
+    assert.ok(d < 1e-5, `${what} gradient differs by ${d}`);
+  }
+  assert.ok(maxAbsDiff(layerNormOp(x, gamma, beta).dataSync(), stock(x, gamma, beta).dataSync()) < 1e-6, 'forward');
 });

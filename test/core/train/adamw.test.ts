@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
-import { AdamW, GradAccumulator, clipNormAt, decayFromKinds, globalNorm } from '../../../core/train/adamw.ts';
+import { AdamW, FLAT_MAX_SIZE, GradAccumulator, clipNormAt, decayFromKinds, globalNorm } from '../../../core/train/adamw.ts';
 
 await tf.setBackend('cpu');
 
@@ -163,4 +163,31 @@ test('exported state resumes to the same trajectory, and steps leak no tensors',
   assert.equal(tf.memory().numTensors, accBefore, 'GradAccumulator leaks no tensors');
   for (const t of [a, b, c, ...grads]) t.dispose();
   for (const o of [optA, optB, optC]) o.dispose();
+});
+
+test('the batched flat update of small variables equals the per-variable update (mixed decay, one large variable)', () => {
+  const shapes: Record<string, number[]> = { w: [3, 4], b: [4], g: [5], big: [FLAT_MAX_SIZE / 64 + 1, 64] };
+  const decays = (name: string): boolean => name === 'w' || name === 'big';
+  const fill = (shape: number[], k: number): tf.Tensor => tf.tensor(Float32Array.from({ length: shape.reduce((a, b) => a * b, 1) }, (_, i) => Math.sin(i * 0.37 + k)), shape);
+  for (const maxNorm of [1e6, 0.5]) { // unclipped, then clipped (the flat group changes the norm's summation order only)
+    const make = (): Record<string, tf.Variable> => Object.fromEntries(Object.entries(shapes).map(([n, s], k) => [n, tf.variable(fill(s, k))]));
+    const [flatVars, rowVars] = [make(), make()];
+    const [flatOpt, rowOpt] = [flatVars, rowVars].map((vars) => new AdamW(vars, { weightDecay: 0.1, decays }));
+    // Row-sparse updates that name every row take the per-variable path with the dense arithmetic.
+    const allRows = Object.fromEntries(Object.entries(shapes).map(([n, s]) => [n, Int32Array.from({ length: s[0]! }, (_, i) => i)]));
+    for (let step = 0; step < 3; step++) {
+      const grads = Object.fromEntries(Object.entries(shapes).map(([n, s], k) => [n, fill(s, 10 * step + k + 5)]));
+      flatOpt!.step(grads, 0.01, maxNorm);
+      rowOpt!.step(grads, 0.01, maxNorm, allRows);
+      tf.dispose(Object.values(grads));
+    }
+    const tol = maxNorm === 1e6 ? 0 : 1e-6;
+    for (const n of Object.keys(shapes)) assertNear(values(flatVars[n]!), values(rowVars[n]!), tol, `${n} (maxNorm ${maxNorm})`);
+    const [fs, rs] = [flatOpt!.exportState(), rowOpt!.exportState()];
+    for (const n of Object.keys(shapes)) assertNear(Array.from(fs.m[n]!), Array.from(rs.m[n]!), tol, `m[${n}]`);
+    for (const n of Object.keys(shapes)) assertNear(Array.from(fs.v[n]!), Array.from(rs.v[n]!), tol, `v[${n}]`);
+    tf.dispose([...Object.values(flatVars), ...Object.values(rowVars)]);
+    flatOpt!.dispose();
+    rowOpt!.dispose();
+  }
 });
