@@ -1,9 +1,8 @@
 // The model's FeatureSchema (core/model/config.ts) from what ingest and features discovered: which
 // feature ids each branch carries, in which order, and their vocab sizes. Every split's batches and
 // the saved model config use this one schema, so train and evaluate lay tensors out identically.
-import { readFileSync } from 'node:fs';
 import type { FeaturesManifest, IngestManifest } from '../artifacts.ts';
-import { featuresManifestPath } from '../artifacts.ts';
+import { readFeaturesManifest, readIngestManifest } from '../manifests.ts';
 import { UserError } from '../errors.ts';
 import type { CategoricalFeature, FeatureSchema } from '../model/config.ts';
 
@@ -13,31 +12,6 @@ export const TIME_CONTINUOUS_FID = '205';
 export const TIME_NEXT_GAP_FID = '204';
 /** Array features keep at most this many values (the data's longest list, when shorter). */
 export const MAX_ARRAY_LEN = 32;
-
-function readJson<T>(path: string, what: string): T {
-  try {
-    return JSON.parse(readFileSync(path, 'utf8')) as T;
-  } catch (e) {
-    throw new UserError(`${path}: cannot read ${what} (${(e as Error).message.split('\n')[0]})`);
-  }
-}
-
-export function readIngestManifest(ingestDir: string): IngestManifest {
-  const m = readJson<IngestManifest>(`${ingestDir}/manifest.json`, 'the ingest manifest');
-  if (!Array.isArray(m.shards) || typeof m.features !== 'object' || !Number.isSafeInteger(m.items)) {
-    throw new UserError(`${ingestDir}/manifest.json: not an ingest manifest (needs items, shards, features)`);
-  }
-  return m;
-}
-
-export function readFeaturesManifest(featuresDir: string): FeaturesManifest {
-  const path = featuresManifestPath(featuresDir);
-  const m = readJson<FeaturesManifest>(path, 'the features manifest');
-  if (typeof m.defaults !== 'object' || typeof m.vocab !== 'object' || !Array.isArray(m.dynamic)) {
-    throw new UserError(`${path}: not a features manifest (needs defaults, vocab, dynamic)`);
-  }
-  return m;
-}
 
 /** Both manifests, checked to describe the same data. */
 export interface Manifests {

@@ -1,7 +1,6 @@
 // The features stage's work over an ingest folder, shard by shard: per-event time features written
 // beside each events shard, item dynamic features and per-feature defaults accumulated as it goes.
 // Memory: one shard plus a few item-sized arrays.
-import { readFileSync } from 'node:fs';
 import type { Table } from 'apache-arrow';
 import {
   type FeaturesManifest, type IngestManifest, eventShardPath, featureEventShardPath, featureItemTablePath,
@@ -10,6 +9,7 @@ import {
 import { type ColumnData, type TypedArray, columnValues, flat, listColumn, makeTable, readArrowFile, writeArrowFile, writeParquetFile } from '../../core/arrow-io.ts';
 import { stableJson, writeFileAtomic } from '../../core/atomic.ts';
 import { UserError } from '../../core/errors.ts';
+import { readIngestManifest } from '../../core/manifests.ts';
 import type { Progress } from '../../core/progress.ts';
 import type { Calendar } from './calendar.ts';
 import { FeatureCounters, type FeatureSummary } from './defaults.ts';
@@ -28,20 +28,6 @@ function typedColumn<T extends TypedArray>(table: Table, file: string, name: str
   }
   if (!(values instanceof ctor)) throw new UserError(`${file}: column '${name}' must be ${ctor.name}, got ${values.constructor.name}`);
   return values as T;
-}
-
-export function readIngestManifest(ingestDir: string): IngestManifest {
-  const path = `${ingestDir}/manifest.json`;
-  let m: IngestManifest;
-  try {
-    m = JSON.parse(readFileSync(path, 'utf8')) as IngestManifest;
-  } catch (e) {
-    throw new UserError(`${path}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'not found (run ingest first)' : `invalid JSON (${(e as Error).message})`}`);
-  }
-  if (!Array.isArray(m.shards) || typeof m.items !== 'number' || !m.features) {
-    throw new UserError(`${path}: not an ingest manifest (needs shards, items, features)`);
-  }
-  return m;
 }
 
 const parquetPath = (outDir: string, kind: string, shard: string): string => `${outDir}/parquet/${kind}-${shard.replace(/^part-/, '')}.parquet`;

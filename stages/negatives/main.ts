@@ -6,7 +6,7 @@ import { loadParams } from '../../core/params.ts';
 import { Progress } from '../../core/progress.ts';
 import { buildNegatives, validateNegativesParams } from './build-negatives.ts';
 import { countTrainExposures } from './exposures.ts';
-import { readIngestManifest } from './read-ingest-manifest.ts';
+import { readIngestManifest } from '../../core/manifests.ts';
 import { writeNegatives } from './write-negatives.ts';
 
 runStage('negatives', async () => {
