@@ -9,9 +9,9 @@ import { flat, makeTable, writeArrowFile } from '../core/arrow-io.ts';
 import { stableJson } from '../core/atomic.ts';
 import { Rng } from '../core/rng.ts';
 import { buildFeatures } from '../stages/features/build-features.ts';
-import { loadCalendar } from '../stages/features/calendar.ts';
+import { loadCalendar } from '../core/time/calendar.ts';
 import { ItemDynamicAccumulator } from '../stages/features/item-dynamic.ts';
-import { computeTimeFeatures } from '../stages/features/time-features.ts';
+import { computeTimeFeatures } from '../core/time/time-features.ts';
 
 const perUser = 50;
 const users = Math.ceil(Number(process.argv[2] ?? 1_000_000) / perUser);

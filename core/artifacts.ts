@@ -117,7 +117,7 @@ export const negativePoolsParquetPath = (dir: string): string => `${dir}/pools.p
  *   manifest.json                 FeaturesManifest
  *   events/part-NNNNN.arrow       aligned row for row with ingest's events shard of the same name:
  *                                 f201,f202,f203,f206,f207,f208,f209,f210,f212:int8, f211:int16 — stored codes,
- *                                 0 = padding (code table in stages/features/time-features.ts). 204 and 205 are
+ *                                 0 = padding (code table in core/time/time-features.ts). 204 and 205 are
  *                                 per cut: core/cut-time-features.ts
  *   items/part-00000.arrow        one row per item idx 0..items (row 0 = padding, zeros): item:int32,
  *                                 dyn_log_exposures, dyn_log_clicks, dyn_log_conversions, dyn_ctr:float32,

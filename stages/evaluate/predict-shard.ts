@@ -11,8 +11,8 @@ import type { Cuts } from '../../core/sequences/cut.ts';
 import { TIME_NEXT_GAP_FID } from '../../core/sequences/feature-schema.ts';
 import { ItemStore } from '../../core/sequences/item-store.ts';
 import type { UserShard } from '../../core/sequences/user-shards.ts';
-import type { Calendar } from '../features/calendar.ts';
-import { computeTimeFeatures } from '../features/time-features.ts';
+import type { Calendar } from '../../core/time/calendar.ts';
+import { computeTimeFeatures } from '../../core/time/time-features.ts';
 import type { Candidate, PredictUser, RawFeatures } from './predict-files.ts';
 
 type Defaults = Record<string, number | number[]>;

@@ -7,7 +7,7 @@ import type { ModelParams } from '../../core/model/init.ts';
 import { selectCuts } from '../../core/sequences/cut.ts';
 import type { ItemStore } from '../../core/sequences/item-store.ts';
 import { topK } from '../../core/topk.ts';
-import type { Calendar } from '../features/calendar.ts';
+import type { Calendar } from '../../core/time/calendar.ts';
 import { embedItems } from '../../core/sequences/item-embeddings.ts';
 import type { CandidateSet } from './candidate-set.ts';
 import { readPredictUserBatches } from './predict-files.ts';
@@ -22,7 +22,7 @@ export interface PredictOptions {
   queryBatch: number;
 }
 
-/** What predict needs of the indexer (stages/ingest/indexer.ts IndexerInfo). */
+/** What predict needs of the indexer (core/indexer.ts IndexerInfo). */
 export interface CreativeIndex {
   itemCount: number;
   userRawIds: string[]; // by user re-id

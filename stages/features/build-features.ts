@@ -11,10 +11,10 @@ import { stableJson, writeFileAtomic } from '../../core/atomic.ts';
 import { UserError } from '../../core/errors.ts';
 import { readIngestManifest } from '../../core/manifests.ts';
 import type { Progress } from '../../core/progress.ts';
-import type { Calendar } from './calendar.ts';
+import type { Calendar } from '../../core/time/calendar.ts';
 import { FeatureCounters, type FeatureSummary } from './defaults.ts';
 import { DYNAMIC_FEATURES, DYNAMIC_VOCAB, type ItemDynamic, ItemDynamicAccumulator } from './item-dynamic.ts';
-import { STORED_TIME_FIDS, TIME_VOCAB, computeTimeFeatures } from './time-features.ts';
+import { STORED_TIME_FIDS, TIME_VOCAB, computeTimeFeatures } from '../../core/time/time-features.ts';
 
 type TypedArrayCtor = { new (n: number): TypedArray; name: string };
 

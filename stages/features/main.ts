@@ -6,7 +6,7 @@ import { cliPaths, runStage } from '../../core/cli.ts';
 import { loadParams } from '../../core/params.ts';
 import { Progress } from '../../core/progress.ts';
 import { buildFeatures } from './build-features.ts';
-import { loadCalendar } from './calendar.ts';
+import { loadCalendar } from '../../core/time/calendar.ts';
 
 runStage('features', async () => {
   const [ingestDir, outDir] = cliPaths('features <ingest-dir> <out-dir>') as [string, string];

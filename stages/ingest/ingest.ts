@@ -11,7 +11,7 @@ import { inputError, UserError } from '../../core/errors.ts';
 import { readJsonLines } from '../../core/jsonl.ts';
 import type { Params } from '../../core/params.ts';
 import { Progress } from '../../core/progress.ts';
-import { readIndexer } from './indexer.ts';
+import { readIndexer } from '../../core/indexer.ts';
 import { readItemFeatDict } from './item-feat-dict.ts';
 import { buildItemColumns, sortFids } from './item-table.ts';
 import { readMmEmbeddings, type MmTable } from './mm-emb.ts';

@@ -12,7 +12,7 @@ import { fileURLToPath } from 'node:url';
 import { isDeepStrictEqual } from 'node:util';
 import { isMainThread } from 'node:worker_threads';
 import { parseJsonLines, readJsonLines, type JsonLine } from '../../core/jsonl.ts';
-import { readIndexer, type IndexerInfo } from '../../stages/ingest/indexer.ts';
+import { readIndexer, type IndexerInfo } from '../../core/indexer.ts';
 import { readMmEmbeddings } from '../../stages/ingest/mm-emb.ts';
 import { LineError, parseLine } from '../../stages/ingest/records.ts';
 import { writeSyntheticDataset } from '../../stages/synth/write.ts';

@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { isMainThread } from 'node:worker_threads';
 import { PyDefaultDict, PyDict, readPickle, writePickle, type PickleValue } from '../../core/pickle.ts';
-import { readIndexer } from '../../stages/ingest/indexer.ts';
+import { readIndexer } from '../../core/indexer.ts';
 import { readOffsets } from '../../stages/ingest/offsets.ts';
 import { describeMutations, fuzzCases, fuzzSeed, mutateCase } from './mutate.ts';
 import { classify, runCasesWithWatchdog, tallyOutcomes, type CaseOutcome, type CaseResult } from './watchdog.ts';

@@ -11,7 +11,7 @@ import { computeRankMetrics } from '../../../core/metrics.ts';
 import { cutSequences, historyItems } from '../../../core/sequences/cut.ts';
 import { buildFeatureSchema, readManifests } from '../../../core/sequences/feature-schema.ts';
 import { observeArrayLen, readUserShard } from '../../../core/sequences/user-shards.ts';
-import { readIndexer } from '../../../stages/ingest/indexer.ts';
+import { readIndexer } from '../../../core/indexer.ts';
 import { type Artifacts, buildArtifacts, evaluateArgs, runStage, saveTinyModel, writeParams } from './fixture.ts';
 
 let a: Artifacts;

@@ -2,8 +2,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { FeatureSchema } from '../../../core/model/config.ts';
 import { ItemStore } from '../../../core/sequences/item-store.ts';
-import { loadCalendar } from '../../../stages/features/calendar.ts';
-import { computeTimeFeatures } from '../../../stages/features/time-features.ts';
+import { loadCalendar } from '../../../core/time/calendar.ts';
+import { computeTimeFeatures } from '../../../core/time/time-features.ts';
 import { CatalogueRows, buildPredictShard, coldDynamicRow, extendItemStore, featureCode, predictCuts } from '../../../stages/evaluate/predict-shard.ts';
 import type { PredictUser } from '../../../stages/evaluate/predict-files.ts';
 

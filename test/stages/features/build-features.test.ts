@@ -7,9 +7,9 @@ import { Role, eventShardPath, featureEventShardPath, featureItemTablePath } fro
 import { columnValues, readArrowFile } from '../../../core/arrow-io.ts';
 import { UserError } from '../../../core/errors.ts';
 import { buildFeatures } from '../../../stages/features/build-features.ts';
-import { loadCalendar } from '../../../stages/features/calendar.ts';
+import { loadCalendar } from '../../../core/time/calendar.ts';
 import { DYNAMIC_FEATURES } from '../../../stages/features/item-dynamic.ts';
-import { STORED_TIME_FIDS } from '../../../stages/features/time-features.ts';
+import { STORED_TIME_FIDS } from '../../../core/time/time-features.ts';
 import { type FixtureUser, assignRoles, randomDataset, writeIngestFixture } from './ingest-fixture.ts';
 
 const calendar = loadCalendar();

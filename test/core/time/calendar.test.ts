@@ -1,8 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { UserError } from '../../../core/errors.ts';
-import { isHolidayOrPromotion, isInHolidayYears, loadCalendar, parseCalendar } from '../../../stages/features/calendar.ts';
-import { daysFromCivil, parseCivilDate } from '../../../stages/features/civil-date.ts';
+import { isHolidayOrPromotion, isInHolidayYears, loadCalendar, parseCalendar } from '../../../core/time/calendar.ts';
+import { daysFromCivil, parseCivilDate } from '../../../core/time/civil-date.ts';
 
 const calendar = loadCalendar();
 const flagged = (date: string): boolean => isHolidayOrPromotion(calendar, parseCivilDate(date));

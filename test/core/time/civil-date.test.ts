@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
   civilFromDays, daysFromCivil, isoWeek, isoWeekday, localDay, localHour, parseCivilDate,
-} from '../../../stages/features/civil-date.ts';
+} from '../../../core/time/civil-date.ts';
 
 test('day numbers: epoch, a leap day and round trips', () => {
   assert.equal(daysFromCivil(1970, 1, 1), 0);

@@ -3,8 +3,8 @@
 // {'f': defaultdict(dict){fid_str: {raw_value: reid}}, 'i': {raw_creative_id: reid},
 //  'u': {raw_user_id: reid}, 'a': {raw_action: reid}}.
 import { readFileSync } from 'node:fs';
-import { readPickle, PyDict, type PickleValue } from '../../core/pickle.ts';
-import { inputError } from '../../core/errors.ts';
+import { readPickle, PyDict, type PickleValue } from './pickle.ts';
+import { inputError } from './errors.ts';
 
 export interface IndexerInfo {
   userCount: number; // user re-ids are 1..userCount

@@ -1,8 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { computeCutTimeFeatures } from '../../../core/cut-time-features.ts';
-import { loadCalendar } from '../../../stages/features/calendar.ts';
-import { STORED_TIME_FIDS, TIME_VOCAB, computeTimeFeatures, type StoredTimeFid } from '../../../stages/features/time-features.ts';
+import { loadCalendar } from '../../../core/time/calendar.ts';
+import { STORED_TIME_FIDS, TIME_VOCAB, computeTimeFeatures, type StoredTimeFid } from '../../../core/time/time-features.ts';
 
 const calendar = loadCalendar();
 const unix = (iso: string): number => Date.parse(iso) / 1000;

@@ -19,7 +19,7 @@
 //   211  hour of week, (weekday − 1)·24 + hour            0..167         1..168    169
 //   212  public holiday or promotion day (calendar.json)  0..1           1..2      3
 // A sequence is one user's rows; events arrive ascending in time within it (SPEC §3).
-import { GAP_CODE_NONE, GAP_VOCAB, gapBucketCode } from '../../core/cut-time-features.ts';
+import { GAP_CODE_NONE, GAP_VOCAB, gapBucketCode } from '../cut-time-features.ts';
 import { type Calendar, isHolidayOrPromotion, isInHolidayYears } from './calendar.ts';
 import { civilFromDays, isoWeek, isoWeekday, localDay, localHour } from './civil-date.ts';
 

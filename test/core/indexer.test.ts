@@ -5,8 +5,8 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PyDefaultDict, PyDict, writePickle, type PickleValue } from '../../../core/pickle.ts';
-import { readIndexer } from '../../../stages/ingest/indexer.ts';
+import { PyDefaultDict, PyDict, writePickle, type PickleValue } from '../../core/pickle.ts';
+import { readIndexer } from '../../core/indexer.ts';
 
 type Entries = [PickleValue, PickleValue][];
 
