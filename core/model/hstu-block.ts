@@ -10,7 +10,8 @@ import * as tf from '@tensorflow/tfjs';
 import type { Rng } from '../rng.ts';
 import { type ModelConfig, ropeDim } from './config.ts';
 import type { ModelParams } from './init.ts';
-import { type ForwardContext, dropout, initLayerNorm, initLinear, keepStream, layerNorm, linear, nextDropoutSeed, silu, siluSlope } from './layers.ts';
+import { type ForwardContext, dropout, initLayerNorm, initLinear, layerNorm, linear, nextDropoutSeed, silu, siluSlope } from './layers.ts';
+import { keepMask, keepMaskIsNative, keepStream } from './keep-mask.ts';
 import { batchMatMul, batchMatMulBT } from './fast-ops.ts';
 import { applyRope } from './rope.ts';
 import { type BiasIndices, initRelativeBias, relativeBias } from './relative-bias.ts';
@@ -39,13 +40,16 @@ export interface AttentionScale {
 /**
  * mask/n times a fresh inverted-dropout mask per head in training → [B, H, N, N]; mask/n alone
  * ([B, 1, N, N]) otherwise. Same distribution as dropout(SiLU(·)·mask/n) with one multiply instead
- * of two, and no random numbers drawn where mask/n is 0 (future keys, padding).
+ * of two. In JS (wasm, cpu) no random numbers are drawn where mask/n is 0 (future keys, padding).
  */
 function attentionWeights(ctx: ForwardContext, scale: AttentionScale, H: number): tf.Tensor {
   if (!ctx.training || ctx.dropoutRate === 0) return scale.tensor;
   const [B, , N] = scale.tensor.shape as [number, number, number, number];
-  const keep = keepStream(nextDropoutSeed(ctx), ctx.dropoutRate);
+  const seed = nextDropoutSeed(ctx);
   const inv = 1 / (1 - ctx.dropoutRate);
+  // Native: the mask comes from TF's RNG and multiplies mask/n·1/(1 − rate) broadcast over heads.
+  if (keepMaskIsNative()) return tf.mul(keepMask([B, H, N, N], seed, ctx.dropoutRate), tf.mul(scale.tensor, inv));
+  const keep = keepStream(seed, ctx.dropoutRate);
   const NN = N * N;
   const out = new Float32Array(B * H * NN);
   for (let b = 0; b < B; b++) {

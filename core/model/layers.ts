@@ -4,6 +4,7 @@ import * as tf from '@tensorflow/tfjs';
 import type { Rng } from '../rng.ts';
 import { ModelParams, filled, truncatedNormal } from './init.ts';
 import { gatherRows, matMul2d } from './fast-ops.ts';
+import { dropoutMultipliers } from './keep-mask.ts';
 
 /** Per-forward state: training flag and the dropout seed stream (reproducible for a given seed). */
 export interface ForwardContext {
@@ -103,35 +104,10 @@ export function nextDropoutSeed(ctx: ForwardContext): number {
   return (Math.imul(ctx.seed >>> 0, 0x9e3779b1) ^ Math.imul(++ctx.calls, 0x85ebca6b)) >>> 0;
 }
 
-/**
- * A seeded xorshift32 stream of keep decisions: each call keeps with probability 1 − rate. Built in
- * JS because tf.randomUniform draws its numbers in JS too, through seedrandom's alea (~3× slower
- * per element [measured]), and a mask built here needs no compare/cast kernels afterwards.
- */
-export function keepStream(seed: number, rate: number): () => boolean {
-  let s = (seed ^ 0x6d2b79f5) >>> 0 || 0x9e3779b9; // xorshift needs a non-zero state
-  const threshold = Math.min(rate * 4294967296, 4294967295);
-  return () => {
-    s ^= s << 13;
-    s ^= s >>> 17;
-    s ^= s << 5;
-    return s >>> 0 >= threshold;
-  };
-}
-
-/** Inverted-dropout multipliers for `size` elements: 0 with probability `rate`, else 1/(1 − rate). */
-export function dropoutMask(seed: number, size: number, rate: number): Float32Array {
-  const keep = keepStream(seed, rate);
-  const scale = 1 / (1 - rate);
-  const out = new Float32Array(size);
-  for (let i = 0; i < size; i++) if (keep()) out[i] = scale;
-  return out;
-}
-
 /** Inverted dropout with a seed derived from the context, so a training step is reproducible. */
 export function dropout(ctx: ForwardContext, x: tf.Tensor): tf.Tensor {
   if (!ctx.training || ctx.dropoutRate === 0) return x;
-  return tf.mul(x, tf.tensor(dropoutMask(nextDropoutSeed(ctx), x.size, ctx.dropoutRate), x.shape, 'float32'));
+  return tf.mul(x, dropoutMultipliers(x.shape, nextDropoutSeed(ctx), ctx.dropoutRate));
 }
 
 /** x / ‖x‖ over the last axis (ε keeps all-zero rows finite). */

@@ -1,0 +1,92 @@
+// Dropout keep masks (SPEC §5/§6: dropout on embeddings, U/V outputs and attention), drawn where
+// they are cheapest:
+// - native TensorFlow: TF's counter-based StatelessRandomUniform (Philox, both cores), then
+//   floor(u + keep) — four kernels, no JS loop and no upload. ~30 ms of a 210 ms race step was the
+//   JS loop and its 10 MB uploads [measured, bench/train-step.ts].
+// - wasm / cpu: a seeded xorshift32 stream in JS (tf.randomUniform draws in JS too, ~3× slower).
+// Both are deterministic for a given seed; they differ from each other, so a seed reproduces a run
+// on the same backend (SPEC §6), not across backends.
+import * as tf from '@tensorflow/tfjs';
+
+/** The raw-op door of tfjs-node's backend (not in its typings). */
+interface NativeBackend {
+  executeSingleOutput(name: string, attrs: { name: string; type: number; value: unknown }[], inputs: tf.Tensor[]): tf.Tensor;
+  binding: { TF_ATTR_TYPE: number; TF_FLOAT: number; TF_INT32: number };
+}
+
+let forceJs = false;
+
+/** True when the active backend is native TensorFlow (tfjs-node) and JS masks are not forced. */
+function nativeBackend(): NativeBackend | null {
+  return !forceJs && tf.getBackend() === 'tensorflow' ? (tf.backend() as unknown as NativeBackend) : null;
+}
+
+/** Runs `f` with the JS masks on every backend: the same masks everywhere (backend parity tests). */
+export function withJsKeepMasks<T>(f: () => T): T {
+  const before = forceJs;
+  forceJs = true;
+  try {
+    return f();
+  } finally {
+    forceJs = before;
+  }
+}
+
+/**
+ * A seeded xorshift32 stream of keep decisions: each call keeps with probability 1 − rate. Built in
+ * JS because tf.randomUniform draws its numbers in JS too, through seedrandom's alea (~3× slower
+ * per element [measured]), and a mask built here needs no compare/cast kernels afterwards.
+ */
+export function keepStream(seed: number, rate: number): () => boolean {
+  let s = (seed ^ 0x6d2b79f5) >>> 0 || 0x9e3779b9; // xorshift needs a non-zero state
+  const threshold = Math.min(rate * 4294967296, 4294967295);
+  return () => {
+    s ^= s << 13;
+    s ^= s >>> 17;
+    s ^= s << 5;
+    return s >>> 0 >= threshold;
+  };
+}
+
+/** Inverted-dropout multipliers for `size` elements in JS: 0 with probability `rate`, else 1/(1 − rate). */
+export function dropoutMask(seed: number, size: number, rate: number): Float32Array {
+  const keep = keepStream(seed, rate);
+  const scale = 1 / (1 - rate);
+  const out = new Float32Array(size);
+  for (let i = 0; i < size; i++) if (keep()) out[i] = scale;
+  return out;
+}
+
+/** Uniform [0, 1) float32 of `shape` from TF's StatelessRandomUniform (Philox keyed by `seed`). */
+function statelessUniform(backend: NativeBackend, shape: number[], seed: number): tf.Tensor {
+  const { binding } = backend;
+  const type = (name: string, value: number) => ({ name, type: binding.TF_ATTR_TYPE, value });
+  return tf.tidy(() => backend.executeSingleOutput('StatelessRandomUniform',
+    [type('dtype', binding.TF_FLOAT), type('T', binding.TF_INT32), type('Tseed', binding.TF_INT32)],
+    [tf.tensor1d(shape, 'int32'), tf.tensor1d([seed | 0, 0x2545f491], 'int32')]));
+}
+
+/**
+ * 1 where an element is kept (probability 1 − rate), 0 where dropped: float32 of `shape`, seeded.
+ * Native TensorFlow draws it in C++; other backends in JS. The caller scales by 1/(1 − rate).
+ */
+export function keepMask(shape: number[], seed: number, rate: number): tf.Tensor {
+  const native = nativeBackend();
+  if (native !== null) return tf.tidy(() => tf.floor(tf.add(statelessUniform(native, shape, seed), 1 - rate)));
+  const size = shape.reduce((a, b) => a * b, 1);
+  const keep = keepStream(seed, rate);
+  const out = new Float32Array(size);
+  for (let i = 0; i < size; i++) if (keep()) out[i] = 1;
+  return tf.tensor(out, shape, 'float32');
+}
+
+/** Inverted-dropout multipliers as a tensor: 0 with probability `rate`, else 1/(1 − rate). */
+export function dropoutMultipliers(shape: number[], seed: number, rate: number): tf.Tensor {
+  if (nativeBackend() !== null) return tf.tidy(() => tf.mul(keepMask(shape, seed, rate), 1 / (1 - rate)));
+  return tf.tensor(dropoutMask(seed, shape.reduce((a, b) => a * b, 1), rate), shape, 'float32');
+}
+
+/** True when keepMask draws in C++ (so a JS-built mask gains nothing). */
+export function keepMaskIsNative(): boolean {
+  return nativeBackend() !== null;
+}

@@ -1,0 +1,74 @@
+// Dropout keep masks: JS (wasm, cpu) and TF's stateless Philox on native. Both keep with
+// probability 1 − rate, are reproducible for a seed, and change with it.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import * as tf from '@tensorflow/tfjs';
+import { initBackend } from '../../../core/backend.ts';
+import { dropoutMask, dropoutMultipliers, keepMask, keepMaskIsNative, withJsKeepMasks } from '../../../core/model/keep-mask.ts';
+import { encodeSequences, initHstu } from '../../../core/model/hstu.ts';
+import { randomBatch, tinyConfig } from './tiny-model.ts';
+import { nativeAbsentReason } from '../../helpers/native.ts';
+
+const RATE = 0.2;
+const SIZE = 1 << 20;
+
+/** The kept fraction is within 5 standard deviations of 1 − rate (binomial). */
+function assertKeepRate(kept: number, size: number, rate: number): void {
+  const sd = Math.sqrt(size * rate * (1 - rate));
+  assert.ok(Math.abs(kept - size * (1 - rate)) < 5 * sd, `kept ${kept} of ${size}, expected ${size * (1 - rate)} ± ${5 * sd}`);
+}
+
+function countEqual(xs: ArrayLike<number>, v: number): number {
+  let n = 0;
+  for (let i = 0; i < xs.length; i++) if (xs[i] === v) n++;
+  return n;
+}
+
+/** Checks a 0/1 mask drawn by `draw(seed)`: only 0 and 1, the rate in each half, seed-determinism. */
+function checkKeepMask(draw: (seed: number) => Float32Array): void {
+  const a = draw(7);
+  const ones = countEqual(a, 1);
+  assert.equal(ones + countEqual(a, 0), a.length, 'only 0 and 1');
+  assertKeepRate(countEqual(a.subarray(0, SIZE / 2), 1), SIZE / 2, RATE);
+  assertKeepRate(countEqual(a.subarray(SIZE / 2), 1), SIZE / 2, RATE);
+  assert.deepEqual(draw(7), a, 'same seed, same mask');
+  const b = draw(8);
+  let same = 0;
+  for (let i = 0; i < SIZE; i++) if (a[i] === b[i]) same++;
+  // Independent masks agree on 0.8² + 0.2² = 68% of the elements.
+  assertKeepRate(SIZE - same, SIZE, 1 - 2 * RATE * (1 - RATE));
+}
+
+test('JS masks: multipliers 0 or 1/(1 − rate) at the rate, reproducible per seed', async () => {
+  await tf.setBackend('cpu');
+  assert.equal(keepMaskIsNative(), false);
+  const m = dropoutMask(3, SIZE, RATE);
+  const inv = Math.fround(1 / (1 - RATE));
+  assert.equal(countEqual(m, inv) + countEqual(m, 0), SIZE);
+  assertKeepRate(countEqual(m, inv), SIZE, RATE);
+  checkKeepMask((seed) => keepMask([SIZE], seed, RATE).dataSync() as Float32Array);
+  assert.deepEqual(dropoutMultipliers([SIZE], 3, RATE).dataSync(), m, 'the tensor form is the same mask');
+});
+
+const nativeAbsent = nativeAbsentReason();
+
+test('native masks (TF StatelessRandomUniform): 0/1 at the rate, reproducible per seed; JS forced on request', { skip: nativeAbsent ?? false }, async () => {
+  assert.equal(await initBackend('tensorflow'), 'tensorflow');
+  assert.equal(keepMaskIsNative(), true);
+  checkKeepMask((seed) => tf.tidy(() => keepMask([SIZE / 1024, 1024], seed, RATE).dataSync() as Float32Array));
+  const inv = Math.fround(1 / (1 - RATE));
+  const mult = dropoutMultipliers([SIZE], 3, RATE).dataSync();
+  assert.equal(countEqual(mult, inv) + countEqual(mult, 0), SIZE, 'multipliers are 0 or 1/(1 − rate)');
+  assert.notDeepEqual(mult, dropoutMask(3, SIZE, RATE), 'native draws its own mask');
+  assert.deepEqual(withJsKeepMasks(() => dropoutMultipliers([SIZE], 3, RATE).dataSync()), dropoutMask(3, SIZE, RATE));
+  assert.equal(keepMaskIsNative(), true, 'withJsKeepMasks restores the native path');
+  // A training forward on native: same seed → identical states, another seed → different ones.
+  const c = { ...tinyConfig(), dropoutRate: RATE };
+  const p = initHstu(c, 1);
+  const b = randomBatch(c, 2, 3, 8);
+  const states = (seed: number) => tf.tidy(() => encodeSequences(p, c, b, { training: true, seed }).dataSync());
+  assert.deepEqual(states(4), states(4));
+  assert.notDeepEqual(states(4), states(5));
+  p.dispose();
+  await tf.setBackend('cpu');
+});
