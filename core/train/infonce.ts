@@ -102,15 +102,17 @@ function planChunks(positiveIds: Int32Array, banks: NegativeBank[], chunk: numbe
   return chunks;
 }
 
-/** s = q·nᵀ/T for one chunk, with accidental hits set to MASKED. → [M, size] */
-function chunkLogits(q: tf.Tensor2D, bankEmb: tf.Tensor2D, c: Chunk, invT: number): tf.Tensor2D {
+/**
+ * s = q·nᵀ/T for one chunk, given qT = q/T, with accidental hits set to MASKED (one scatter of the
+ * few hit cells: no dense [M, size] mask built in JS, uploaded and added). → [M, size]
+ */
+function chunkLogits(qT: tf.Tensor2D, bankEmb: tf.Tensor2D, c: Chunk): tf.Tensor2D {
   const D = bankEmb.shape[1];
   const n = tf.slice(bankEmb, [c.start, 0], [c.size, D]); // [size, D]
-  const s = tf.mul(matMulT(q, n, false, true), invT) as tf.Tensor2D; // [M, size]; no tape here (custom gradient)
+  const s = matMulT(qT, n, false, true) as tf.Tensor2D; // [M, size]; no tape here (custom gradient)
   if (c.hits.length === 0) return s;
-  const mask = new Float32Array(q.shape[0] * c.size);
-  for (let h = 0; h < c.hits.length; h += 2) mask[c.hits[h]! * c.size + c.hits[h + 1]!] = MASKED;
-  return tf.add(s, tf.tensor2d(mask, [q.shape[0], c.size]));
+  const cells = tf.tensor2d(c.hits, [c.hits.length / 2, 2], 'int32'); // (row, col) pairs
+  return tf.tensorScatterUpdate(s, cells, tf.fill([c.hits.length / 2], MASKED)) as tf.Tensor2D;
 }
 
 /**
@@ -139,10 +141,11 @@ export function streamedInfoNce(input: InfoNceInput, params: InfoNceParams): tf.
     const save = args[args.length - 1] as tf.GradSaveFunc;
     const [q, p] = args as [tf.Tensor2D, tf.Tensor2D];
     const sPos = tf.mul(tf.sub(tf.sum(tf.mul(q, p), 1), tf.tensor1d(margins)), invT) as tf.Tensor1D; // [M]
+    const qT = tf.mul(q, invT) as tf.Tensor2D; // [M, D]: 1/T folded into the query, not each [M, size] chunk
     let lse: tf.Tensor1D = sPos;
     for (const c of chunks) {
       const next = tf.tidy(() => {
-        const s = chunkLogits(q, banks[c.bank]!.emb, c, invT); // [M, size]
+        const s = chunkLogits(qT, banks[c.bank]!.emb, c); // [M, size]
         return logSumExp(tf.concat([tf.expandDims(lse, 1), s], 1)) as tf.Tensor1D; // logaddexp(lse, lse of chunk)
       });
       if (lse !== sPos) lse.dispose();
@@ -165,11 +168,12 @@ export function streamedInfoNce(input: InfoNceInput, params: InfoNceParams): tf.
         const dBank: tf.Tensor2D[][] = Array.from({ length: nBanks }, () => []);
         const coefCol = tf.expandDims(tf.mul(coef, invT), 1); // [M, 1]
         const lseCol = tf.expandDims(slse, 1); // [M, 1]
+        const sqT = tf.mul(sq, invT) as tf.Tensor2D; // [M, D]
         for (const c of chunks) {
           const emb = embs[c.bank]!;
           const detached = banks[c.bank]!.detached;
           const out = tf.tidy(() => {
-            const s = chunkLogits(sq, emb, c, invT); // [M, size]
+            const s = chunkLogits(sqT, emb, c); // [M, size]
             const g = tf.mul(tf.exp(tf.sub(s, lseCol)), coefCol); // [M, size] dloss/ds · 1/T
             const n = tf.slice(emb, [c.start, 0], [c.size, D]); // [size, D]
             const dqNext = tf.add(dq, matMul2d(g, n)); // [M, size] × [size, D]
