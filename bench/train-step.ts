@@ -7,7 +7,7 @@
 // item table is 50k×64 like the peer's. Each backend runs in its own child process (libtensorflow
 // reads TF_ENABLE_ONEDNN_OPTS once, at load). Prints one table of medians; nothing is written.
 // Run: npx tsx bench/train-step.ts [--backends wasm,tensorflow,torch] [--steps 10] [--warmup 3] [--repeats 1]
-//      (also: tensorflow-sparse = row-sparse item AdamW, tensorflow-noonednn = TF_ENABLE_ONEDNN_OPTS=0,
+//      (also: tensorflow-noonednn = TF_ENABLE_ONEDNN_OPTS=0,
 //      torch-1thread = OMP_NUM_THREADS=1; the ratio column uses the fastest torch row)
 //      npx tsx bench/train-step.ts --child tensorflow --profile   (per-phase timing of one backend)
 //      npx tsx bench/train-step.ts --child tensorflow --kernels   (tf.profile: kernel time by op over one step;
@@ -27,7 +27,6 @@ import { randomBatch, randomTargets } from '../core/model/random-batch.ts';
 import { Rng } from '../core/rng.ts';
 import { AdamW, decayFromKinds, type NamedGrads } from '../core/train/adamw.ts';
 import { type InfoNceParams, streamedInfoNce } from '../core/train/infonce.ts';
-import { touchedRows, viewRows } from '../core/train/row-view.ts';
 
 const B = 64;
 const N = 100; // tokens per sequence: the user token + 99 items (the peer: 100 items)
@@ -46,6 +45,7 @@ export const RACE_CONFIG: ModelConfig = validateModelConfig({
   itemVocab: ITEMS + 1, maxlen: N - 1, hiddenUnits: 64, numBlocks: 2, numHeads: 4, linearDim: 16, attentionDim: 16,
   dropoutRate: 0.2, useRope: true, ropeTheta: 10000, ropePartialDim: 8, attnNorm: 'padded', loadTimeIntervals: true,
   fieldDim: 64, timeBuckets: 128, numActions: 3, features: NO_FEATURES,
+  ...JSON.parse(process.env['RACE_OVERRIDE'] ?? '{}'),
 });
 
 interface Result {
@@ -92,11 +92,10 @@ interface RaceStep {
 }
 
 /** The model, optimizer and a fixed batch on the current backend; each step draws fresh negatives. */
-function makeRaceStep(sparse: boolean): RaceStep {
+function makeRaceStep(): RaceStep {
   const c = RACE_CONFIG;
   const p: ModelParams = initHstu(c, 1);
   const names = p.names();
-  const itemTables = names.filter((n) => p.kinds.get(n) === 'itemEmbedding');
   const optimizer = new AdamW(Object.fromEntries(names.map((n) => [n, p.get(n)])), { weightDecay: WEIGHT_DECAY, decays: decayFromKinds(p.kinds) });
   const batch = randomBatch(c, 2, B, N, raceLengths());
   const rng = new Rng(3);
@@ -111,16 +110,11 @@ function makeRaceStep(sparse: boolean): RaceStep {
     const targets = randomTargets(c, 4, M + NEGATIVES);
     targets.itemIdx.set(positiveIds);
     targets.itemIdx.set(negativeIds, M);
-    // sparse_item_adam: the model runs on the touched rows of the item table, with remapped indices.
-    const view = sparse ? viewRows(p, itemTables, touchedRows(batch.itemIdx, targets.itemIdx)) : null;
-    const params = view?.params ?? p;
-    const vars = names.map((n) => params.get(n));
-    const stepBatch = view === null ? batch : { ...batch, itemIdx: view.remap(batch.itemIdx) };
-    const stepTargets = view === null ? targets : { ...targets, itemIdx: view.remap(targets.itemIdx) };
+    const vars = names.map((n) => p.get(n));
     const lossOf = (): tf.Scalar => {
-      const states = tf.reshape(encodeSequences(params, c, stepBatch, { training: true, seed }), [B * N, c.hiddenUnits]); // [B·N, D]
+      const states = tf.reshape(encodeSequences(p, c, batch, { training: true, seed }), [B * N, c.hiddenUnits]); // [B·N, D]
       const query = gatherRows(states, tf.tensor1d(at, 'int32')) as tf.Tensor2D; // [M, D]
-      const items = encodeTargets(params, c, stepTargets); // [M + K, D]
+      const items = encodeTargets(p, c, targets); // [M + K, D]
       const positive = tf.slice(items, [0, 0], [M, c.hiddenUnits]) as tf.Tensor2D;
       const negative = tf.slice(items, [M, 0], [NEGATIVES, c.hiddenUnits]) as tf.Tensor2D;
       const bank = { emb: negative, ids: negativeIds, detached: false };
@@ -135,11 +129,10 @@ function makeRaceStep(sparse: boolean): RaceStep {
     const loss = value.dataSync()[0]!;
     if (profile) for (const g of Object.values(named)) g.dataSync(); // wait for every gradient kernel
     const tGrad = performance.now();
-    optimizer.step(named, LR, CLIP, view?.rows);
+    optimizer.step(named, LR, CLIP);
     if (profile) names.forEach((n) => p.get(n).dataSync());
     const t1 = performance.now();
     tf.dispose([value, ...Object.values(named)]);
-    view?.dispose();
     if (!Number.isFinite(loss)) throw new Error(`non-finite loss at step ${seed}`);
     const phases = profile ? { forward: t0 - tStart, backward: tGrad - t0 - (t0 - tStart), optimizer: t1 - tGrad } : null;
     return { ms: t1 - t0, phases, loss };
@@ -148,8 +141,8 @@ function makeRaceStep(sparse: boolean): RaceStep {
 }
 
 /** Runs warmup + measured steps on the current backend; returns per-step ms (and, if asked, phases). */
-function runSteps(warmup: number, steps: number, profile: boolean, sparse: boolean): { ms: number[]; phases: PhaseTimes[]; loss: number } {
-  const race = makeRaceStep(sparse);
+function runSteps(warmup: number, steps: number, profile: boolean): { ms: number[]; phases: PhaseTimes[]; loss: number } {
+  const race = makeRaceStep();
   const ms: number[] = [];
   const phases: PhaseTimes[] = [];
   let loss = NaN;
@@ -165,8 +158,8 @@ function runSteps(warmup: number, steps: number, profile: boolean, sparse: boole
 }
 
 /** Kernel time by op over one step (tf.profile), the top `top` kernels. */
-async function kernelProfile(top: number, sparse: boolean, byShape: boolean): Promise<string> {
-  const race = makeRaceStep(sparse);
+async function kernelProfile(top: number, byShape: boolean): Promise<string> {
+  const race = makeRaceStep();
   for (let i = 0; i < 2; i++) race.step(false);
   const info = await tf.profile(() => void race.step(false));
   race.dispose();
@@ -190,14 +183,13 @@ async function runChild(backend: LoadedBackend): Promise<void> {
   const warmup = Number(arg('warmup', '3'));
   const steps = Number(arg('steps', '10'));
   const profile = process.argv.includes('--profile');
-  const sparse = process.argv.includes('--sparse');
   if (process.argv.includes('--kernels')) {
-    process.stderr.write(`${await kernelProfile(Number(arg('top', '30')), sparse, process.argv.includes('--shapes'))}\n`);
+    process.stderr.write(`${await kernelProfile(Number(arg('top', '30')), process.argv.includes('--shapes'))}\n`);
     return;
   }
   const numTensors = tf.memory().numTensors;
   const cpu0 = process.cpuUsage();
-  const r = runSteps(warmup, steps, profile, sparse);
+  const r = runSteps(warmup, steps, profile);
   const cpu = process.cpuUsage(cpu0); // µs over warmup + measured steps: steadier than wall time on a loaded machine
   const leaked = tf.memory().numTensors - numTensors;
   const perStep = (us: number): string => (us / 1000 / (warmup + steps)).toFixed(0);
@@ -209,8 +201,7 @@ async function runChild(backend: LoadedBackend): Promise<void> {
     detail += `; forward ${f.toFixed(0)} ms, backward (fwd+bwd − fwd) ${b.toFixed(0)} ms, optimizer ${o.toFixed(0)} ms`;
   }
   const onednn = backend === 'tensorflow' ? `, TF_ENABLE_ONEDNN_OPTS=${process.env['TF_ENABLE_ONEDNN_OPTS']}` : '';
-  const adam = sparse ? ', sparse item AdamW' : ', dense AdamW';
-  process.stdout.write(`${JSON.stringify({ backend: `${backend}${onednn}${adam}`, msPerStep: [median(r.ms)], detail })}\n`);
+  process.stdout.write(`${JSON.stringify({ backend: `${backend}${onednn}`, msPerStep: [median(r.ms)], detail })}\n`);
 }
 
 const HERE = fileURLToPath(new URL('.', import.meta.url));
@@ -258,7 +249,6 @@ async function main(): Promise<void> {
         // One OpenMP thread: on a loaded 2-core machine torch's 2 spinning threads slow it ~15× [measured].
         else if (name === 'torch-1thread') res = measureTorch(warmup, steps, { ...process.env, OMP_NUM_THREADS: '1' });
         else if (name === 'tensorflow-noonednn') res = measureTfjs('tensorflow', warmup, steps, [], { ...process.env, TF_ENABLE_ONEDNN_OPTS: '0' });
-        else if (name === 'tensorflow-sparse') res = measureTfjs('tensorflow', warmup, steps, ['--sparse']);
         else res = measureTfjs(name, name === 'wasm' ? 1 : warmup, name === 'wasm' ? Math.min(steps, 3) : steps); // wasm: ~4 s/step
       } catch (err) {
         process.stderr.write(`[bench/train-step] ${name}: ${(err as Error).message}\n`);

@@ -3,6 +3,7 @@
 // Gradients are clipped by their global norm (threshold from clipNormAt) inside the same step, and
 // the moments (m, v) and step count export to Float32Arrays for checkpoints.
 import * as tf from '@tensorflow/tfjs';
+import { type AdamSlot, ResourceAdamSlot, TensorAdamSlot, resourceAdamAvailable, sumOfSquares } from './adam-slots.ts';
 
 export type NamedGrads = Record<string, tf.Tensor>;
 
@@ -53,45 +54,47 @@ export function globalNorm(grads: NamedGrads): number {
 /** Dense variables up to this many elements are updated together as one flat vector. */
 export const FLAT_MAX_SIZE = 1 << 16;
 
-/** The flat group's parameters as last assigned: reused while every variable still holds them. */
-interface FlatParams {
-  flat: tf.Tensor1D; // [S]
-  dataIds: object[]; // each variable's dataId right after the assignment
+/** A parameter group: one large variable, or every small one concatenated (flat). */
+interface Group {
+  names: string[];
+  sizes: number[]; // element count per name
+  flat: boolean;
+  slot: AdamSlot;
+  assigned: object[] | null; // each variable's dataId after this optimizer last assigned it
 }
 
 export class AdamW {
   readonly vars: Record<string, tf.Variable>;
-  // Moments of the variables above FLAT_MAX_SIZE, by name; the small ones' live in flatM/flatV.
-  private readonly m: Record<string, tf.Variable> = {};
-  private readonly v: Record<string, tf.Variable> = {};
   private readonly decays: Record<string, boolean> = {};
   private readonly opt: Required<Omit<AdamWOptions, 'decays'>>;
   // Variables up to FLAT_MAX_SIZE share one flat update: one set of kernels instead of ~13 per
-  // variable (~45 small variables cost ~600 dispatches a step otherwise [measured]); their moments
-  // stay flat between steps, so only the parameters and gradients are concatenated.
-  private readonly flatNames: string[];
-  private readonly flatSizes: number[];
-  private readonly flatM: tf.Variable | null;
-  private readonly flatV: tf.Variable | null;
-  private flatParams: FlatParams | null = null;
+  // variable (~45 small variables cost ~600 dispatches a step otherwise [measured]); each larger
+  // variable is its own group. Native TensorFlow keeps each group in resource variables (one fused
+  // ResourceApplyAdam per group), other backends in tfjs tensors (adam-slots.ts).
+  private readonly groups: Group[];
+  readonly native: boolean;
   stepCount = 0; // optimizer steps taken
 
   constructor(vars: Record<string, tf.Variable>, options: AdamWOptions) {
     this.vars = vars;
     this.opt = { weightDecay: options.weightDecay, beta1: options.beta1 ?? 0.9, beta2: options.beta2 ?? 0.999, eps: options.eps ?? 1e-8 };
-    this.flatNames = Object.keys(vars).filter((n) => vars[n]!.size <= FLAT_MAX_SIZE);
-    this.flatSizes = this.flatNames.map((n) => vars[n]!.size);
-    const flatTotal = this.flatSizes.reduce((a, b) => a + b, 0);
-    // In a tidy: the zeros tensor would otherwise outlive the variable that shares its data.
-    const zeros = (shape: number[]): tf.Variable => tf.tidy(() => tf.variable(tf.zeros(shape), false));
-    this.flatM = this.flatNames.length > 0 ? zeros([flatTotal]) : null;
-    this.flatV = this.flatNames.length > 0 ? zeros([flatTotal]) : null;
-    for (const [name, p] of Object.entries(vars)) {
-      this.decays[name] = options.decays(name);
-      if (p.size <= FLAT_MAX_SIZE) continue;
-      this.m[name] = zeros(p.shape);
-      this.v[name] = zeros(p.shape);
+    for (const name of Object.keys(vars)) this.decays[name] = options.decays(name);
+    this.native = resourceAdamAvailable();
+    const makeSlot = (init: tf.Tensor): AdamSlot => (this.native ? new ResourceAdamSlot(init) : new TensorAdamSlot(init));
+    const small = Object.keys(vars).filter((n) => vars[n]!.size <= FLAT_MAX_SIZE);
+    const large = Object.keys(vars).filter((n) => vars[n]!.size > FLAT_MAX_SIZE);
+    this.groups = large.map((n) => ({ names: [n], sizes: [vars[n]!.size], flat: false, slot: makeSlot(vars[n]!), assigned: null }));
+    if (small.length > 0) {
+      const flat = tf.tidy(() => this.flatParams(small));
+      const slot = makeSlot(flat);
+      flat.dispose();
+      this.groups.push({ names: small, sizes: small.map((n) => vars[n]!.size), flat: true, slot, assigned: null });
     }
+  }
+
+  /** The variables `names` flattened and concatenated: [S]. */
+  private flatParams(names: string[]): tf.Tensor1D {
+    return tf.concat(names.map((n) => tf.reshape(this.vars[n]!, [-1])) as tf.Tensor1D[]);
   }
 
   /**
@@ -99,157 +102,99 @@ export class AdamW {
    * torch.nn.utils.clip_grad_norm_. Returns the pre-clip global norm. A non-finite norm throws
    * before any variable changes. `grads` stay owned by the caller. Every variable needs a gradient:
    * a missing one is an error, not a silently frozen parameter.
-   * `rows` makes an update row-sparse ("lazy" AdamW, see row-view.ts; variables above FLAT_MAX_SIZE
-   * only): for a variable named there, its gradient holds only the rows `rows[name]` (unique;
-   * [U, ...]); those rows get exactly the dense update's arithmetic, every other row keeps its value
-   * and moments (a dense AdamW would still decay them and move them by their momentum). The global
-   * norm is the same either way.
    */
-  step(grads: NamedGrads, lr: number, maxNorm: number, rows: Record<string, Int32Array> = {}): number {
+  step(grads: NamedGrads, lr: number, maxNorm: number): number {
     for (const name of Object.keys(this.vars)) {
       if (grads[name] === undefined) throw new Error(`AdamW: no gradient for ${name}`);
     }
     for (const name of Object.keys(grads)) {
       if (this.vars[name] === undefined) throw new Error(`AdamW: gradient for unknown variable ${name}`);
-      const r = rows[name];
-      if (r !== undefined && this.vars[name]!.size <= FLAT_MAX_SIZE) throw new Error(`AdamW: row-sparse update of ${name}: only variables above ${FLAT_MAX_SIZE} elements`);
-      const expected = r === undefined ? this.vars[name]!.shape : [r.length, ...this.vars[name]!.shape.slice(1)];
-      if (!tf.util.arraysEqual(grads[name]!.shape, expected)) throw new Error(`AdamW: gradient of ${name} is [${grads[name]!.shape}], expected [${expected}]`);
+      if (!tf.util.arraysEqual(grads[name]!.shape, this.vars[name]!.shape)) throw new Error(`AdamW: gradient of ${name} is [${grads[name]!.shape}], expected [${this.vars[name]!.shape}]`);
     }
     const { beta1, beta2, eps, weightDecay } = this.opt;
     const t = this.stepCount + 1;
-    // p ← p·(1 − lr·wd) − (lr/bc1)·m / (√v/√bc2 + eps) = p·decay − c·m / (√v + eps·√bc2), c = lr·√bc2/bc1.
-    const sqrtBc2 = Math.sqrt(1 - beta2 ** t);
-    const c = (lr / (1 - beta1 ** t)) * sqrtBc2;
-    const epsHat = eps * sqrtBc2;
-    const bigNames = Object.keys(this.vars).filter((n) => this.vars[n]!.size > FLAT_MAX_SIZE);
+    const decayOf = (name: string): number | null => (this.decays[name] && weightDecay !== 0 ? 1 - lr * weightDecay : null);
     let norm = NaN;
     tf.tidy(() => {
-      const flatGrad = this.flatNames.length > 0 ? tf.concat(this.flatNames.map((n) => tf.reshape(grads[n]!, [-1])) as tf.Tensor1D[]) : null;
-      // g² of every gradient: summed for the norm, then reused by the second moment.
-      const squares = new Map<string, tf.Tensor>(bigNames.map((n) => [n, tf.square(grads[n]!)]));
-      if (flatGrad !== null) squares.set('', tf.square(flatGrad));
-      norm = Math.sqrt(tf.addN([...squares.values()].map((x) => tf.sum(x))).dataSync()[0]!);
+      const gradOf = (g: Group): tf.Tensor => (g.flat ? tf.concat(g.names.map((n) => tf.reshape(grads[n]!, [-1])) as tf.Tensor1D[]) : grads[g.names[0]!]!);
+      const groupGrads = this.groups.map(gradOf);
+      // g² for the norm; on tensor slots it is reused by the second moment.
+      const squares = this.native ? null : groupGrads.map((g) => tf.square(g));
+      const sums = squares === null ? groupGrads.map(sumOfSquares) : squares.map((x) => tf.sum(x));
+      norm = Math.sqrt(tf.addN(sums).dataSync()[0]!);
       if (!Number.isFinite(norm)) throw new Error(`non-finite gradient norm (${norm}) at optimizer step ${this.stepCount}`);
-      const scale = Math.min(1, maxNorm / (norm + 1e-6));
-      /** AdamW on (p, m, v) given g and g²: the new values of all three. `decay` multiplies p (null: none). */
-      const update = (decay: tf.Tensor | number | null, p: tf.Tensor, m0: tf.Tensor, v0: tf.Tensor, g: tf.Tensor, g2: tf.Tensor): [tf.Tensor, tf.Tensor, tf.Tensor] => {
-        const m = tf.add(tf.mul(m0, beta1), tf.mul(g, (1 - beta1) * scale));
-        const v = tf.add(tf.mul(v0, beta2), tf.mul(g2, (1 - beta2) * scale * scale));
-        const decayed = decay === null ? p : tf.mul(p, decay);
-        return [tf.sub(decayed, tf.mul(tf.div(m, tf.add(tf.sqrt(v), epsHat)), c)), m, v];
-      };
-      const decayOf = (name: string): number | null => (this.decays[name] && weightDecay !== 0 ? 1 - lr * weightDecay : null);
-      if (flatGrad !== null) {
-        const [np, m, v] = update(this.decayVector(decayOf), this.currentFlatParams(), this.flatM!, this.flatV!, flatGrad, squares.get('')!);
-        this.flatM!.assign(m);
-        this.flatV!.assign(v);
-        tf.split(np, this.flatSizes).forEach((part, i) => {
-          const variable = this.vars[this.flatNames[i]!]!;
-          variable.assign(tf.reshape(part, variable.shape));
+      const gradScale = Math.min(1, maxNorm / (norm + 1e-6));
+      this.groups.forEach((group, i) => {
+        const decay = group.flat ? this.decayVector(group, decayOf) : decayOf(group.names[0]!);
+        const stale = group.assigned === null || group.names.some((n, k) => this.vars[n]!.dataId !== group.assigned![k]);
+        const current = stale ? (group.flat ? this.flatParams(group.names) : this.vars[group.names[0]!]!) : null;
+        const np = group.slot.update(groupGrads[i]!, squares?.[i] ?? null, { t, lr, beta1, beta2, eps, gradScale, decay }, current);
+        const parts = group.flat ? tf.split(np, group.sizes) : [np];
+        group.names.forEach((n, k) => {
+          const variable = this.vars[n]!;
+          variable.assign(group.flat ? tf.reshape(parts[k]!, variable.shape) : parts[k]!);
         });
-        this.flatParams?.flat.dispose();
-        this.flatParams = { flat: tf.keep(np as tf.Tensor1D), dataIds: this.flatNames.map((n) => this.vars[n]!.dataId) };
-      }
-      for (const name of bigNames) {
-        const p = this.vars[name]!;
-        tf.tidy(() => {
-          const r = rows[name];
-          if (r === undefined) {
-            const [np, m, v] = update(decayOf(name), p, this.m[name]!, this.v[name]!, grads[name]!, squares.get(name)!);
-            p.assign(np);
-            this.m[name]!.assign(m);
-            this.v[name]!.assign(v);
-            return;
-          }
-          const idx = tf.tensor2d(r, [r.length, 1], 'int32'); // [U, 1]
-          const [np, m, v] = update(decayOf(name), tf.gatherND(p, idx), tf.gatherND(this.m[name]!, idx), tf.gatherND(this.v[name]!, idx), grads[name]!, squares.get(name)!);
-          p.assign(tf.tensorScatterUpdate(p, idx, np));
-          this.m[name]!.assign(tf.tensorScatterUpdate(this.m[name]!, idx, m));
-          this.v[name]!.assign(tf.tensorScatterUpdate(this.v[name]!, idx, v));
-        });
-      }
+        group.assigned = group.names.map((n) => this.vars[n]!.dataId);
+      });
     });
     this.stepCount = t;
     return norm;
   }
 
   /**
-   * The flat group's parameters [S]: the tensor this optimizer last assigned while every variable
-   * still holds its part (nothing else assigned them since), else a fresh concatenation.
+   * Per-element decay multipliers [S] for a flat group (1 where a variable does not decay): the
+   * same float32 factor a single variable's update multiplies by; null when nothing decays.
    */
-  private currentFlatParams(): tf.Tensor1D {
-    const cached = this.flatParams;
-    if (cached !== null && this.flatNames.every((n, i) => this.vars[n]!.dataId === cached.dataIds[i])) return cached.flat;
-    return tf.concat(this.flatNames.map((n) => tf.reshape(this.vars[n]!, [-1])) as tf.Tensor1D[]);
-  }
-
-  /**
-   * Per-element decay multipliers [S] for the flat group (1 where a variable does not decay): the
-   * same float32 factor the per-variable update multiplies by; null when nothing decays.
-   */
-  private decayVector(decayOf: (name: string) => number | null): tf.Tensor | null {
-    const factors = this.flatNames.map(decayOf);
+  private decayVector(group: Group, decayOf: (name: string) => number | null): tf.Tensor | null {
+    const factors = group.names.map(decayOf);
     if (factors.every((f) => f === null)) return null;
-    const out = new Float32Array(this.flatSizes.reduce((x, y) => x + y, 0));
+    const out = new Float32Array(group.sizes.reduce((x, y) => x + y, 0));
     let at = 0;
-    factors.forEach((f, i) => { out.fill(f ?? 1, at, at + this.flatSizes[i]!); at += this.flatSizes[i]!; });
+    factors.forEach((f, i) => { out.fill(f ?? 1, at, at + group.sizes[i]!); at += group.sizes[i]!; });
     return tf.tensor1d(out, 'float32');
-  }
-
-  /** Offsets of each flat-group variable in flatM/flatV, by name. */
-  private flatOffsets(): Map<string, number> {
-    const out = new Map<string, number>();
-    let at = 0;
-    this.flatNames.forEach((n, i) => { out.set(n, at); at += this.flatSizes[i]!; });
-    return out;
   }
 
   exportState(): AdamWState {
     const m: Record<string, Float32Array> = {};
     const v: Record<string, Float32Array> = {};
-    const offsets = this.flatOffsets();
-    const flatM = this.flatM?.dataSync() as Float32Array | undefined;
-    const flatV = this.flatV?.dataSync() as Float32Array | undefined;
-    for (const name of Object.keys(this.vars).sort()) {
-      const at = offsets.get(name);
-      const size = this.vars[name]!.size;
-      m[name] = at === undefined ? Float32Array.from(this.m[name]!.dataSync()) : flatM!.slice(at, at + size);
-      v[name] = at === undefined ? Float32Array.from(this.v[name]!.dataSync()) : flatV!.slice(at, at + size);
+    for (const group of this.groups) {
+      const mv = group.slot.moments();
+      let at = 0;
+      group.names.forEach((n, k) => {
+        m[n] = mv.m.slice(at, at + group.sizes[k]!);
+        v[n] = mv.v.slice(at, at + group.sizes[k]!);
+        at += group.sizes[k]!;
+      });
     }
-    return { step: this.stepCount, m, v };
+    const sorted = <T>(r: Record<string, T>): Record<string, T> => Object.fromEntries(Object.keys(r).sort().map((k) => [k, r[k]!]));
+    return { step: this.stepCount, m: sorted(m), v: sorted(v) };
   }
 
   /** Restores moments and step; every variable must be present with its exact element count. */
   importState(state: AdamWState): void {
-    const offsets = this.flatOffsets();
-    const total = this.flatSizes.reduce((a, b) => a + b, 0);
-    const flat = { m: new Float32Array(total), v: new Float32Array(total) };
-    for (const [name, p] of Object.entries(this.vars)) {
-      for (const [which, src] of [['m', state.m], ['v', state.v]] as const) {
-        const values = src[name];
-        if (values === undefined || values.length !== p.size) {
-          throw new Error(`AdamW state: ${which}[${name}] has ${values?.length ?? 'no'} values, expected ${p.size}`);
+    const joined = this.groups.map((group) => {
+      const total = group.sizes.reduce((a, b) => a + b, 0);
+      const out = { m: new Float32Array(total), v: new Float32Array(total) };
+      let at = 0;
+      group.names.forEach((name, k) => {
+        for (const [which, src] of [['m', state.m], ['v', state.v]] as const) {
+          const values = src[name];
+          if (values === undefined || values.length !== group.sizes[k]) {
+            throw new Error(`AdamW state: ${which}[${name}] has ${values?.length ?? 'no'} values, expected ${group.sizes[k]}`);
+          }
+          out[which].set(values, at);
         }
-        const at = offsets.get(name);
-        if (at !== undefined) flat[which].set(values, at);
-        else (which === 'm' ? this.m : this.v)[name]!.assign(tf.tensor(values, p.shape, 'float32'));
-      }
-    }
-    if (this.flatM !== null) {
-      this.flatM.assign(tf.tensor1d(flat.m));
-      this.flatV!.assign(tf.tensor1d(flat.v));
-    }
+        at += group.sizes[k]!;
+      });
+      return out;
+    });
+    this.groups.forEach((group, i) => group.slot.setMoments(joined[i]!.m, joined[i]!.v));
     this.stepCount = state.step;
   }
 
-  /** Frees the moment variables (the model's variables belong to the caller). */
+  /** Frees the optimizer's state (the model's variables belong to the caller). */
   dispose(): void {
-    for (const t of [...Object.values(this.m), ...Object.values(this.v)]) t.dispose();
-    this.flatM?.dispose();
-    this.flatV?.dispose();
-    this.flatParams?.flat.dispose();
-    this.flatParams = null;
+    for (const group of this.groups) group.slot.dispose();
   }
 }
 
