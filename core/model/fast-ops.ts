@@ -118,3 +118,18 @@ export const batchMatMulBT = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFun
     },
   };
 }) as (a: tf.Tensor, b: tf.Tensor) => tf.Tensor3D;
+
+/**
+ * Mean over the last axis (keepDims false) with gradient broadcastTo(dy/E): tfjs's stock Mean
+ * gradient builds a ones tensor of x's shape in JS and uploads it every backward pass.
+ */
+export const meanLastAxis = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
+  const [x] = args as [tf.Tensor];
+  const shape = x.shape;
+  const E = shape[shape.length - 1]!;
+  return {
+    value: tf.mean(x, -1),
+    gradFunc: (dy: tf.Tensor) => tf.broadcastTo(tf.expandDims(tf.mul(dy, 1 / E), -1), shape),
+  };
+}) as (x: tf.Tensor) => tf.Tensor;
+

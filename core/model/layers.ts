@@ -110,7 +110,26 @@ export function dropout(ctx: ForwardContext, x: tf.Tensor): tf.Tensor {
   return tf.mul(x, dropoutMultipliers(x.shape, nextDropoutSeed(ctx), ctx.dropoutRate));
 }
 
-/** x / ‖x‖ over the last axis (ε keeps all-zero rows finite). */
-export function l2Normalize(x: tf.Tensor): tf.Tensor {
-  return tf.mul(x, tf.rsqrt(tf.maximum(tf.sum(tf.square(x), -1, true), 1e-12)));
-}
+/** Below this squared norm a row is scaled by 1/√L2_FLOOR instead (all-zero rows stay finite). */
+const L2_FLOOR = 1e-12;
+
+/**
+ * x / ‖x‖ over the last axis: y = x·r, r = 1/√max(Σx², ε). Closed-form gradient
+ * dx = r·(dy − y·Σ(dy·y)) (dx = r·dy where the floor holds): no ones tensor built in JS for the
+ * sum's gradient, ~half the kernels of autodiff.
+ */
+export const l2Normalize = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
+  const [x, save] = args as [tf.Tensor, tf.GradSaveFunc];
+  const s = tf.sum(tf.square(x), -1, true); // [..., 1]
+  const r = tf.rsqrt(tf.maximum(s, L2_FLOOR));
+  const y = tf.mul(x, r);
+  save([y, r, s]);
+  return {
+    value: y,
+    gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
+      const [sy, sr, ss] = saved as [tf.Tensor, tf.Tensor, tf.Tensor];
+      const along = tf.mul(tf.sum(tf.mul(dy, sy), -1, true), tf.cast(tf.greaterEqual(ss, L2_FLOOR), 'float32')); // [..., 1]
+      return tf.mul(tf.sub(dy, tf.mul(sy, along)), sr);
+    },
+  };
+}) as (x: tf.Tensor) => tf.Tensor;

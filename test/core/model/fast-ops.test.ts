@@ -2,7 +2,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
-import { batchMatMul, gatherRows, logSumExp, matMul2d } from '../../../core/model/fast-ops.ts';
+import { batchMatMul, gatherRows, logSumExp, matMul2d, meanLastAxis } from '../../../core/model/fast-ops.ts';
+import { l2Normalize } from '../../../core/model/layers.ts';
 import { Rng } from '../../../core/rng.ts';
 
 await tf.setBackend('cpu');
@@ -68,4 +69,25 @@ test('logSumExp equals tf.logSumExp over the last axis, gradient too, and is sta
   assertClose(g, s, 1e-5, 'gradient');
   const big = tf.tensor2d([[1000, 1000]]);
   assertClose(logSumExp(big), tf.tensor1d([1000 + Math.log(2)]), 1e-3, 'large inputs');
+});
+
+test('meanLastAxis equals tf.mean over the last axis, gradient too', () => {
+  const rng = new Rng(5);
+  const x = randn(rng, [4, 3, 5]);
+  const w = randn(rng, [4, 3]);
+  assertClose(meanLastAxis(x), tf.mean(x, -1), 1e-7, 'value');
+  assertClose(tf.grad((t: tf.Tensor) => tf.sum(tf.mul(meanLastAxis(t), w)))(x), tf.grad((t: tf.Tensor) => tf.sum(tf.mul(tf.mean(t, -1), w)))(x), 1e-7, 'gradient');
+});
+
+test('l2Normalize: unit rows, closed-form gradient equals autodiff, all-zero rows stay finite', () => {
+  const rng = new Rng(6);
+  const x = tf.concat([randn(rng, [5, 4]), tf.zeros([1, 4]), tf.fill([1, 4], 1e-8)], 0); // a zero row and one under the floor
+  const w = randn(rng, [7, 4]);
+  const stock = (t: tf.Tensor) => tf.mul(t, tf.rsqrt(tf.maximum(tf.sum(tf.square(t), -1, true), 1e-12)));
+  assertClose(l2Normalize(x), stock(x), 1e-6, 'value');
+  const norms = tf.norm(l2Normalize(x.slice([0, 0], [5, 4])), 'euclidean', -1).dataSync();
+  norms.forEach((n) => assert.ok(Math.abs(n - 1) < 1e-6, `row norm ${n}`));
+  const g = tf.grad((t: tf.Tensor) => tf.sum(tf.mul(l2Normalize(t), w)))(x);
+  assertClose(g, tf.grad((t: tf.Tensor) => tf.sum(tf.mul(stock(t), w)))(x), 1e-4, 'gradient');
+  assert.ok(g.dataSync().every(Number.isFinite));
 });
