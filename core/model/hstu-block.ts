@@ -67,8 +67,9 @@ function attentionWeights(ctx: ForwardContext, scale: AttentionScale, H: number)
 
 /**
  * SiLU(scores + rab) ⊙ weights as one differentiable op: scores [B, H, N, N], rab [B|1, 1, N, N],
- * weights [B, 1|H, N, N] constant (mask/n, dropout folded in). The gradient reuses σ and SiLU
- * saved in the forward pass — five [B, H, N, N] kernels where autodiff runs eight plus casts.
+ * weights [B, 1|H, N, N] constant (mask/n, dropout folded in). The gradient reuses σ, SiLU and
+ * the pre-activation saved in the forward pass — four or five [B, H, N, N] kernels (siluSlope)
+ * where autodiff runs eight plus casts.
  */
 export function attentionActivation(scores: tf.Tensor, rab: tf.Tensor, weights: tf.Tensor): tf.Tensor {
   const op = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
@@ -76,12 +77,12 @@ export function attentionActivation(scores: tf.Tensor, rab: tf.Tensor, weights: 
     const z = tf.add(sc, rb);
     const s = tf.sigmoid(z);
     const y = tf.mul(z, s);
-    save([s, y, weights]); // weights is a constant: saved so an enclosing tidy keeps it for the backward pass
+    save([s, y, weights, z]); // weights is a constant: saved so an enclosing tidy keeps it for the backward pass
     return {
       value: tf.mul(y, weights), // [B, H, N, N]
       gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
-        const [ss, sy, sw] = saved as [tf.Tensor, tf.Tensor, tf.Tensor];
-        const dz = tf.mul(tf.mul(dy, sw), siluSlope(ss, sy)); // [B, H, N, N]
+        const [ss, sy, sw, sz] = saved as [tf.Tensor, tf.Tensor, tf.Tensor, tf.Tensor];
+        const dz = tf.mul(tf.mul(dy, sw), siluSlope(ss, sy, sz)); // [B, H, N, N]
         const dRab = rb.shape[0] === 1 ? tf.sum(dz, [0, 1], true) : tf.sum(dz, 1, true); // rab's shape
         return [dz, dRab];
       },

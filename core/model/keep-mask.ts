@@ -7,18 +7,13 @@
 // Both are deterministic for a given seed; they differ from each other, so a seed reproduces a run
 // on the same backend (SPEC §6), not across backends.
 import * as tf from '@tensorflow/tfjs';
-
-/** The raw-op door of tfjs-node's backend (not in its typings). */
-interface NativeBackend {
-  executeSingleOutput(name: string, attrs: { name: string; type: number; value: unknown }[], inputs: tf.Tensor[]): tf.Tensor;
-  binding: { TF_ATTR_TYPE: number; TF_FLOAT: number; TF_INT32: number };
-}
+import { type NativeBackend, nativeBackend, typeAttr } from '../native-ops.ts';
 
 let forceJs = false;
 
-/** True when the active backend is native TensorFlow (tfjs-node) and JS masks are not forced. */
-function nativeBackend(): NativeBackend | null {
-  return !forceJs && tf.getBackend() === 'tensorflow' ? (tf.backend() as unknown as NativeBackend) : null;
+/** The native backend unless JS masks are forced. */
+function maskBackend(): NativeBackend | null {
+  return forceJs ? null : nativeBackend();
 }
 
 /** Runs `f` with the JS masks on every backend: the same masks everywhere (backend parity tests). */
@@ -58,11 +53,9 @@ export function dropoutMask(seed: number, size: number, rate: number): Float32Ar
 }
 
 /** Uniform [0, 1) float32 of `shape` from TF's StatelessRandomUniform (Philox keyed by `seed`). */
-function statelessUniform(backend: NativeBackend, shape: number[], seed: number): tf.Tensor {
-  const { binding } = backend;
-  const type = (name: string, value: number) => ({ name, type: binding.TF_ATTR_TYPE, value });
-  return tf.tidy(() => backend.executeSingleOutput('StatelessRandomUniform',
-    [type('dtype', binding.TF_FLOAT), type('T', binding.TF_INT32), type('Tseed', binding.TF_INT32)],
+function statelessUniform(be: NativeBackend, shape: number[], seed: number): tf.Tensor {
+  return tf.tidy(() => be.executeSingleOutput('StatelessRandomUniform',
+    [typeAttr(be, 'dtype'), typeAttr(be, 'T', 'int32'), typeAttr(be, 'Tseed', 'int32')],
     [tf.tensor1d(shape, 'int32'), tf.tensor1d([seed | 0, 0x2545f491], 'int32')]));
 }
 
@@ -71,7 +64,7 @@ function statelessUniform(backend: NativeBackend, shape: number[], seed: number)
  * Native TensorFlow draws it in C++; other backends in JS. The caller scales by 1/(1 − rate).
  */
 export function keepMask(shape: number[], seed: number, rate: number): tf.Tensor {
-  const native = nativeBackend();
+  const native = maskBackend();
   if (native !== null) return tf.tidy(() => tf.floor(tf.add(statelessUniform(native, shape, seed), 1 - rate)));
   const size = shape.reduce((a, b) => a * b, 1);
   const keep = keepStream(seed, rate);
@@ -82,11 +75,11 @@ export function keepMask(shape: number[], seed: number, rate: number): tf.Tensor
 
 /** Inverted-dropout multipliers as a tensor: 0 with probability `rate`, else 1/(1 − rate). */
 export function dropoutMultipliers(shape: number[], seed: number, rate: number): tf.Tensor {
-  if (nativeBackend() !== null) return tf.tidy(() => tf.mul(keepMask(shape, seed, rate), 1 / (1 - rate)));
+  if (maskBackend() !== null) return tf.tidy(() => tf.mul(keepMask(shape, seed, rate), 1 / (1 - rate)));
   return tf.tensor(dropoutMask(seed, shape.reduce((a, b) => a * b, 1), rate), shape, 'float32');
 }
 
 /** True when keepMask draws in C++ (so a JS-built mask gains nothing). */
 export function keepMaskIsNative(): boolean {
-  return nativeBackend() !== null;
+  return maskBackend() !== null;
 }

@@ -5,6 +5,7 @@ import type { Rng } from '../rng.ts';
 import { ModelParams, filled, truncatedNormal } from './init.ts';
 import { gatherRows, matMul2d } from './fast-ops.ts';
 import { dropoutMultipliers } from './keep-mask.ts';
+import { nativeBackend, sigmoidGrad } from '../native-ops.ts';
 
 /** Per-forward state: training flag and the dropout seed stream (reproducible for a given seed). */
 export interface ForwardContext {
@@ -83,19 +84,24 @@ export function embed(p: ModelParams, name: string, indices: tf.Tensor): tf.Tens
 }
 
 /**
- * SiLU x·σ(x) with its gradient from the saved σ and output y: silu'(x) = σ + y·(1 − σ), four
- * kernels where autodiff of x·σ(x) runs six plus two casts.
+ * SiLU x·σ(x) with its gradient from the saved σ, output y and input x (siluSlope): three or
+ * four kernels where autodiff of x·σ(x) runs six plus two casts.
  */
 export const silu = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
   const [x, save] = args as [tf.Tensor, tf.GradSaveFunc];
   const s = tf.sigmoid(x);
   const y = tf.mul(x, s);
-  save([s, y]);
-  return { value: y, gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => tf.mul(dy, siluSlope(saved[0]!, saved[1]!)) };
+  save([s, y, x]);
+  return { value: y, gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => tf.mul(dy, siluSlope(saved[0]!, saved[1]!, saved[2]!)) };
 }) as (x: tf.Tensor) => tf.Tensor;
 
-/** silu'(x) from σ(x) and y = x·σ(x): σ + y − y·σ. */
-export function siluSlope(sigma: tf.Tensor, y: tf.Tensor): tf.Tensor {
+/**
+ * silu'(x) = σ + x·σ·(1 − σ), from σ(x), y = x·σ(x) and x: σ + SigmoidGrad(σ, x) on native
+ * TensorFlow (two kernels), σ + y − y·σ elsewhere (three).
+ */
+export function siluSlope(sigma: tf.Tensor, y: tf.Tensor, x: tf.Tensor): tf.Tensor {
+  const be = nativeBackend();
+  if (be !== null) return tf.add(sigma, sigmoidGrad(be, sigma, x));
   return tf.add(sigma, tf.sub(y, tf.mul(y, sigma)));
 }
 

@@ -9,6 +9,7 @@
 // v ← β2·v + (1 − β2)·g², with lr_t = lr·√bc2/bc1 and ε̂ = ε·√bc2 (bc = 1 − β^t), which equals
 // p·decay − (lr/bc1)·m / (√v/√bc2 + ε).
 import * as tf from '@tensorflow/tfjs';
+import { type NativeBackend, type OpAttr, nativeBackend, typeAttr } from '../native-ops.ts';
 
 /** One update's hyper-parameters. */
 export interface AdamStep {
@@ -80,20 +81,12 @@ export class TensorAdamSlot implements AdamSlot {
   }
 }
 
-/** tfjs-node's raw-op door (not in its typings). */
-interface NativeBackend {
-  executeSingleOutput(name: string, attrs: OpAttr[], inputs: tf.Tensor[]): tf.Tensor;
-  executeMultipleOutputs(name: string, attrs: OpAttr[], inputs: tf.Tensor[], numOutputs: number): tf.Tensor[];
-  binding: Record<'TF_ATTR_TYPE' | 'TF_ATTR_STRING' | 'TF_ATTR_SHAPE' | 'TF_ATTR_BOOL' | 'TF_FLOAT', number>;
-}
-interface OpAttr { name: string; type: number; value: unknown }
-
 /** ResourceHandle::ANONYMOUS_NAME: a variable owned by its handle, freed with it (as TF2's eager variables). */
 const ANONYMOUS = 'cd2c89b7-88b7-44c8-ad83-06c2a9158347';
 
 /** True when ResourceAdamSlot can run: the active backend is native TensorFlow. */
 export function resourceAdamAvailable(): boolean {
-  return tf.getBackend() === 'tensorflow';
+  return nativeBackend() !== null;
 }
 
 /** Parameters and moments in TF resource variables, updated in place by ResourceApplyAdam. */
@@ -105,7 +98,7 @@ export class ResourceAdamSlot implements AdamSlot {
   private readonly v: tf.Tensor;
 
   constructor(init: tf.Tensor) {
-    this.be = tf.backend() as unknown as NativeBackend;
+    this.be = nativeBackend()!;
     this.shape = init.shape;
     [this.p, this.m, this.v] = [0, 1, 2].map(() => tf.keep(this.be.executeSingleOutput('VarHandleOp', [
       this.attr('container', 'TF_ATTR_STRING', ''), this.attr('shared_name', 'TF_ATTR_STRING', ANONYMOUS),
@@ -122,7 +115,7 @@ export class ResourceAdamSlot implements AdamSlot {
   }
 
   private floatAttr(name: string): OpAttr {
-    return this.attr(name, 'TF_ATTR_TYPE', this.be.binding.TF_FLOAT);
+    return typeAttr(this.be, name);
   }
 
   private assign(handle: tf.Tensor, value: tf.Tensor): void {
@@ -171,7 +164,7 @@ export class ResourceAdamSlot implements AdamSlot {
 
 /** Σg² of one gradient as a scalar tensor: TF's one-pass L2Loss (= Σg²/2) on native, sum(square) elsewhere. */
 export function sumOfSquares(g: tf.Tensor): tf.Tensor {
-  if (!resourceAdamAvailable()) return tf.sum(tf.square(g));
-  const be = tf.backend() as unknown as NativeBackend;
-  return tf.mul(be.executeSingleOutput('L2Loss', [{ name: 'T', type: be.binding.TF_ATTR_TYPE, value: be.binding.TF_FLOAT }], [g]), 2);
+  const be = nativeBackend();
+  if (be === null) return tf.sum(tf.square(g));
+  return tf.mul(be.executeSingleOutput('L2Loss', [typeAttr(be, 'T')], [g]), 2);
 }

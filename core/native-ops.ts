@@ -1,0 +1,34 @@
+// TensorFlow raw ops that tfjs has no op for, run through tfjs-node's backend (native only):
+// StatelessRandomUniform (dropout masks), SigmoidGrad (SiLU slopes), L2Loss and the resource-
+// variable ops of the fused AdamW. Callers check nativeBackend() and keep a plain-tfjs path for
+// wasm and cpu. Outputs are tfjs tensors tracked by the active scope, but not taped: use them
+// outside gradients or inside custom-gradient functions only.
+import * as tf from '@tensorflow/tfjs';
+
+export interface OpAttr {
+  name: string;
+  type: number;
+  value: unknown;
+}
+
+/** tfjs-node's raw-op door (not in its typings). */
+export interface NativeBackend {
+  executeSingleOutput(name: string, attrs: OpAttr[], inputs: tf.Tensor[]): tf.Tensor;
+  executeMultipleOutputs(name: string, attrs: OpAttr[], inputs: tf.Tensor[], numOutputs: number): tf.Tensor[];
+  binding: Record<'TF_ATTR_TYPE' | 'TF_ATTR_STRING' | 'TF_ATTR_SHAPE' | 'TF_ATTR_BOOL' | 'TF_FLOAT' | 'TF_INT32', number>;
+}
+
+/** The native backend when it is the active one, else null. */
+export function nativeBackend(): NativeBackend | null {
+  return tf.getBackend() === 'tensorflow' ? (tf.backend() as unknown as NativeBackend) : null;
+}
+
+/** A 'type' attribute: float32 or int32. */
+export function typeAttr(be: NativeBackend, name: string, dtype: 'float32' | 'int32' = 'float32'): OpAttr {
+  return { name, type: be.binding.TF_ATTR_TYPE, value: dtype === 'float32' ? be.binding.TF_FLOAT : be.binding.TF_INT32 };
+}
+
+/** SigmoidGrad(y, dy) = dy·y·(1 − y), one kernel. */
+export function sigmoidGrad(be: NativeBackend, y: tf.Tensor, dy: tf.Tensor): tf.Tensor {
+  return be.executeSingleOutput('SigmoidGrad', [typeAttr(be, 'T')], [y, dy]);
+}
