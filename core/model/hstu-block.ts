@@ -3,7 +3,8 @@
 //   U, V, Q, K = split(SiLU(x̂·W_uvqk))          U,V: H·dv   Q,K: H·dqk
 //   U, V ← Dropout(U), Dropout(V)                (training only, as the seed)
 //   Q, K ← RoPE on the first r dims of each head
-//   A = Dropout(SiLU(QKᵀ + rab_pos + rab_time) · mask / n)   (pointwise, not softmax)
+//   A = Dropout(SiLU(QKᵀ + rab_pos + rab_time) · mask / n)   (pointwise, not softmax;
+//       computed as (Dropout(SiLU(·)·mask)·V)/n: the 1/n scales the smaller output)
 //   O = LN(A·V) ⊙ U
 //   x ← x + Dropout(O·W_o)
 import * as tf from '@tensorflow/tfjs';
@@ -11,7 +12,7 @@ import type { Rng } from '../rng.ts';
 import { type ModelConfig, ropeDim } from './config.ts';
 import type { ModelParams } from './init.ts';
 import { type ForwardContext, dropout, initLayerNorm, initLinear, layerNorm, linear, nextDropoutSeed, silu, siluSlope } from './layers.ts';
-import { keepMask, keepMaskIsNative, keepStream } from './keep-mask.ts';
+import { keepMaskIsNative, keepStream, nativeKeepWhere } from './keep-mask.ts';
 import { batchMatMul, batchMatMulBT } from './fast-ops.ts';
 import { applyRope } from './rope.ts';
 import { type BiasIndices, initRelativeBias, relativeBias } from './relative-bias.ts';
@@ -31,43 +32,48 @@ function splitHeads(x: tf.Tensor, B: number, N: number, H: number, d: number): t
   return tf.reshape(tf.transpose(tf.reshape(x, [B, N, H, d]), [0, 2, 1, 3]), [B * H, N, d]);
 }
 
-/** The attention's mask/n [B, 1, N, N]: as numbers (dropout masks are built in JS) and as a tensor. */
-export interface AttentionScale {
-  values: Float32Array; // [B, 1, N, N]
-  tensor: tf.Tensor; // the same values, [B, 1, N, N]
+/**
+ * Which keys each query sees and how its attention is scaled: SiLU(QKᵀ + rab)·visible / n, with
+ * the 1/n (and dropout's 1/(1 − rate)) applied to the [B, N, H·dv] output rather than to the
+ * [B, H, N, N] weights — the same numbers, one [B, H, N, N] kernel less per block.
+ */
+export interface AttentionMask {
+  visible: Float32Array; // [B, N, N] 1 where key j is visible to query i (j ≤ i, both real tokens), else 0
+  visibleTensor: tf.Tensor; // [B, 1, N, N]
+  rowScale: tf.Tensor; // [B, 1, N, 1] 1/n per query (0 on padding rows)
+  keepVisible?: tf.Tensor; // (1 − rate)·visible [B, 1, N, N] for native dropout, shared by the blocks
 }
 
 /**
- * mask/n times a fresh inverted-dropout mask per head in training → [B, H, N, N]; mask/n alone
- * ([B, 1, N, N]) otherwise. Same distribution as dropout(SiLU(·)·mask/n) with one multiply instead
- * of two. In JS (wasm, cpu) no random numbers are drawn where mask/n is 0 (future keys, padding).
+ * The {0, 1} attention weights [B, H|1, N, N] (visible keys, each kept with probability 1 − rate in
+ * training, a fresh mask per head) and the factor the output is scaled by besides 1/n (1/(1 − rate)
+ * in training). In JS (wasm, cpu) no random numbers are drawn where a key is not visible.
  */
-function attentionWeights(ctx: ForwardContext, scale: AttentionScale, H: number): tf.Tensor {
-  if (!ctx.training || ctx.dropoutRate === 0) return scale.tensor;
-  const [B, , N] = scale.tensor.shape as [number, number, number, number];
+function attentionWeights(ctx: ForwardContext, mask: AttentionMask, H: number): { weights: tf.Tensor; scale: number } {
+  if (!ctx.training || ctx.dropoutRate === 0) return { weights: mask.visibleTensor, scale: 1 };
+  const [B, , N] = mask.visibleTensor.shape as [number, number, number, number];
   const seed = nextDropoutSeed(ctx);
-  const inv = 1 / (1 - ctx.dropoutRate);
-  // Native: the mask comes from TF's RNG and multiplies mask/n·1/(1 − rate) broadcast over heads.
-  if (keepMaskIsNative()) return tf.mul(keepMask([B, H, N, N], seed, ctx.dropoutRate), tf.mul(scale.tensor, inv));
+  const scale = 1 / (1 - ctx.dropoutRate);
+  if (keepMaskIsNative()) {
+    const keepVisible = mask.keepVisible ?? tf.mul(mask.visibleTensor, 1 - ctx.dropoutRate);
+    return { weights: nativeKeepWhere([B, H, N, N], seed, keepVisible), scale };
+  }
   const keep = keepStream(seed, ctx.dropoutRate);
   const NN = N * N;
   const out = new Float32Array(B * H * NN);
   for (let b = 0; b < B; b++) {
-    const src = scale.values.subarray(b * NN, (b + 1) * NN);
+    const src = mask.visible.subarray(b * NN, (b + 1) * NN);
     for (let h = 0; h < H; h++) {
       const dst = (b * H + h) * NN;
-      for (let k = 0; k < NN; k++) {
-        const v = src[k]!;
-        if (v !== 0 && keep()) out[dst + k] = v * inv;
-      }
+      for (let k = 0; k < NN; k++) if (src[k] !== 0 && keep()) out[dst + k] = 1;
     }
   }
-  return tf.tensor4d(out, [B, H, N, N]);
+  return { weights: tf.tensor4d(out, [B, H, N, N]), scale };
 }
 
 /**
  * SiLU(scores + rab) ⊙ weights as one differentiable op: scores [B, H, N, N], rab [B|1, 1, N, N],
- * weights [B, 1|H, N, N] constant (mask/n, dropout folded in). The gradient reuses σ, SiLU and
+ * weights [B, 1|H, N, N] constant (visible keys, dropout folded in). The gradient reuses σ, SiLU and
  * the pre-activation saved in the forward pass — four or five [B, H, N, N] kernels (siluSlope)
  * where autodiff runs eight plus casts.
  */
@@ -92,11 +98,11 @@ export function attentionActivation(scores: tf.Tensor, rab: tf.Tensor, weights: 
 }
 
 /**
- * x [B, N, D] → [B, N, D]. `attnScale` [B, 1, N, N] holds mask/n (0 where a key is in the future or
- * padding); `bias` the precomputed relative-bias indices.
+ * x [B, N, D] → [B, N, D]. `mask` says which keys each query sees (not future keys, not padding)
+ * and its 1/n; `bias` the precomputed relative-bias indices.
  */
 export function hstuBlock(
-  p: ModelParams, c: ModelConfig, name: string, x: tf.Tensor, attnScale: AttentionScale, bias: BiasIndices, ctx: ForwardContext,
+  p: ModelParams, c: ModelConfig, name: string, x: tf.Tensor, mask: AttentionMask, bias: BiasIndices, ctx: ForwardContext,
 ): tf.Tensor {
   const [B, N] = x.shape as [number, number, number];
   const H = c.numHeads;
@@ -116,9 +122,11 @@ export function hstuBlock(
   }
   const scores = tf.reshape(batchMatMulBT(qh, kh), [B, H, N, N]); // [B, H, N, N]
   const rab = relativeBias(p, `${name}.rab`, bias); // [B|1, 1, N, N]
-  const attn = attentionActivation(scores, rab, attentionWeights(ctx, attnScale, H)); // [B, H, N, N], dropout included
+  const { weights, scale } = attentionWeights(ctx, mask, H);
+  const attn = attentionActivation(scores, rab, weights); // [B, H, N, N], dropout included
   const av = batchMatMul(tf.reshape(attn, [B * H, N, N]), splitHeads(v, B, N, H, dv)); // [B·H, N, dv]
-  const o = tf.reshape(tf.transpose(tf.reshape(av, [B, H, N, dv]), [0, 2, 1, 3]), [B, N, H * dv]); // [B, N, H·dv]
+  const scaled = tf.mul(tf.reshape(av, [B, H, N, dv]), scale === 1 ? mask.rowScale : tf.mul(mask.rowScale, scale)); // ·1/n (·1/(1 − rate))
+  const o = tf.reshape(tf.transpose(scaled, [0, 2, 1, 3]), [B, N, H * dv]); // [B, N, H·dv]
   const gated = tf.mul(layerNorm(p, `${name}.ln_attn`, o), u); // [B, N, H·dv]
   return tf.add(x, dropout(ctx, linear(p, `${name}.out`, gated))); // [B, N, D]
 }

@@ -15,7 +15,8 @@ import { ModelParams } from './init.ts';
 import { type ForwardContext, dropout, initLayerNorm, l2Normalize, layerNorm, makeForwardContext } from './layers.ts';
 import { encodeBranch, initBranch, initFeatureTables } from './towers.ts';
 import { historyRows, targetRows, userRows } from './branch-rows.ts';
-import { type AttentionScale, hstuBlock, initHstuBlock } from './hstu-block.ts';
+import { type AttentionMask, hstuBlock, initHstuBlock } from './hstu-block.ts';
+import { keepMaskIsNative } from './keep-mask.ts';
 import { type BiasIndices, positionBiasIndices, timeBiasIndices } from './relative-bias.ts';
 import { film, initFilm } from './film.ts';
 
@@ -39,28 +40,31 @@ export interface ForwardOptions {
   seed?: number; // dropout seed for this call (e.g. from the step counter); same seed → same masks
 }
 
-/** mask/n per (b, i, j): 1/n where key j is visible to query i (j ≤ i, both real tokens), else 0. [B, 1, N, N] */
-export function attentionScale(c: ModelConfig, b: SequenceBatch): Float32Array {
+/**
+ * Which keys each query sees — key j ≤ i, both real tokens — as 0/1 [B, N, N], and the 1/n each
+ * query's attention is divided by [B, N] (0 on padding rows).
+ */
+export function attentionMask(c: ModelConfig, b: SequenceBatch): { visible: Float32Array; rowScale: Float32Array } {
   const N = b.seqLen;
-  const out = new Float32Array(b.batchSize * N * N);
+  const visible = new Float32Array(b.batchSize * N * N);
+  const rowScale = new Float32Array(b.batchSize * N);
   for (let s = 0; s < b.batchSize; s++) {
     for (let i = 0; i < N; i++) {
       if (b.tokenType[s * N + i] === TOKEN_PAD) continue;
       const row = (s * N + i) * N;
-      let visible = 0;
+      let seen = 0;
       for (let j = 0; j <= i; j++) {
         if (b.tokenType[s * N + j] !== TOKEN_PAD) {
-          out[row + j] = 1;
-          visible++;
+          visible[row + j] = 1;
+          seen++;
         }
       }
       // 'padded' divides by the configured padded length (not the batch's N) so extra left padding
       // changes nothing; 'real' by the keys this query sees (the total length would leak the future).
-      const n = c.attnNorm === 'padded' ? c.maxlen + 1 : visible;
-      for (let j = 0; j <= i; j++) out[row + j]! /= n;
+      rowScale[s * N + i] = 1 / (c.attnNorm === 'padded' ? c.maxlen + 1 : seen);
     }
   }
-  return out;
+  return { visible, rowScale };
 }
 
 /** 1 where the token is of one of `types`, else 0: [B, N, 1]. */
@@ -90,10 +94,12 @@ export function encodeSequences(p: ModelParams, c: ModelConfig, b: SequenceBatch
       pos: tf.tensor2d(positionBiasIndices(N), [N, N], 'int32'),
       time: c.loadTimeIntervals ? tf.tensor3d(timeBiasIndices(b.timestamp, B, N, c.timeBuckets), [B, N, N], 'int32') : null,
     };
-    const scale = attentionScale(c, b);
-    const attnScale: AttentionScale = { values: scale, tensor: tf.tensor4d(scale, [B, 1, N, N]) };
+    const m = attentionMask(c, b);
+    const visibleTensor = tf.tensor4d(m.visible, [B, 1, N, N]);
+    const mask: AttentionMask = { visible: m.visible, visibleTensor, rowScale: tf.tensor4d(m.rowScale, [B, 1, N, 1]) };
+    if (opts.training && c.dropoutRate > 0 && keepMaskIsNative()) mask.keepVisible = tf.mul(visibleTensor, 1 - c.dropoutRate);
     let x = dropout(ctx, embedTokens(p, c, b)); // [B, N, D]
-    for (let k = 0; k < c.numBlocks; k++) x = hstuBlock(p, c, `blocks.${k}`, x, attnScale, bias, ctx);
+    for (let k = 0; k < c.numBlocks; k++) x = hstuBlock(p, c, `blocks.${k}`, x, mask, bias, ctx);
     const h = film(p, 'film', layerNorm(p, 'ln_out', x), tf.tensor2d(b.filmAction, [B, N], 'int32')); // [B, N, D]
     // Padding rows are zeroed: their (near-zero) states would give LN and L2 huge gradients.
     return tf.mul(l2Normalize(h), tokenMask(b, [TOKEN_ITEM, TOKEN_USER, TOKEN_USER_DEFAULT])); // [B, N, D]

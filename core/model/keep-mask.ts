@@ -73,6 +73,16 @@ export function keepMask(shape: number[], seed: number, rate: number): tf.Tensor
   return tf.tensor(out, shape, 'float32');
 }
 
+/**
+ * Native only: 1 with probability keepProbs (broadcast to `shape`; e.g. (1 − rate)·visible, so
+ * masked cells are never kept), else 0 — floor(u + p) for u uniform in [0, 1).
+ */
+export function nativeKeepWhere(shape: number[], seed: number, keepProbs: tf.Tensor): tf.Tensor {
+  const native = maskBackend();
+  if (native === null) throw new Error('nativeKeepWhere: the native backend is not active');
+  return tf.tidy(() => tf.floor(tf.add(statelessUniform(native, shape, seed), keepProbs)));
+}
+
 /** Inverted-dropout multipliers as a tensor: 0 with probability `rate`, else 1/(1 − rate). */
 export function dropoutMultipliers(shape: number[], seed: number, rate: number): tf.Tensor {
   if (maskBackend() !== null) return tf.tidy(() => tf.mul(keepMask(shape, seed, rate), 1 / (1 - rate)));
