@@ -1,5 +1,5 @@
 // TensorFlow raw ops that tfjs has no op for, run through tfjs-node's backend (native only):
-// StatelessRandomUniform (dropout masks), SigmoidGrad (SiLU slopes), L2Loss and the resource-
+// StatelessRandomUniform (dropout masks), SigmoidGrad and ReluGrad (activation gradients), L2Loss and the resource-
 // variable ops of the fused AdamW. Callers check nativeBackend() and keep a plain-tfjs path for
 // wasm and cpu. Outputs are tfjs tensors tracked by the active scope, but not taped: use them
 // outside gradients or inside custom-gradient functions only.
@@ -31,4 +31,9 @@ export function typeAttr(be: NativeBackend, name: string, dtype: 'float32' | 'in
 /** SigmoidGrad(y, dy) = dy·y·(1 − y), one kernel. */
 export function sigmoidGrad(be: NativeBackend, y: tf.Tensor, dy: tf.Tensor): tf.Tensor {
   return be.executeSingleOutput('SigmoidGrad', [typeAttr(be, 'T')], [y, dy]);
+}
+
+/** ReluGrad(dy, features) = dy where features > 0, else 0: one kernel. */
+export function reluGrad(be: NativeBackend, dy: tf.Tensor, features: tf.Tensor): tf.Tensor {
+  return be.executeSingleOutput('ReluGrad', [typeAttr(be, 'T')], [dy, features]);
 }

@@ -5,7 +5,7 @@ import type { Rng } from '../rng.ts';
 import { ModelParams, filled, truncatedNormal } from './init.ts';
 import { gatherRows, matMul2d } from './fast-ops.ts';
 import { dropoutMultipliers } from './keep-mask.ts';
-import { nativeBackend, sigmoidGrad } from '../native-ops.ts';
+import { nativeBackend, reluGrad, sigmoidGrad } from '../native-ops.ts';
 
 /** Per-forward state: training flag and the dropout seed stream (reproducible for a given seed). */
 export interface ForwardContext {
@@ -104,6 +104,24 @@ export function siluSlope(sigma: tf.Tensor, y: tf.Tensor, x: tf.Tensor): tf.Tens
   if (be !== null) return tf.add(sigma, sigmoidGrad(be, sigma, x));
   return tf.add(sigma, tf.sub(y, tf.mul(y, sigma)));
 }
+
+/**
+ * ReLU with its gradient from the saved output: ReluGrad on native TensorFlow (one kernel), dy·(y > 0)
+ * elsewhere. tfjs's stock gradient goes through Step, which tfjs-node builds from isNaN, greater,
+ * a ones tensor made in JS, fill and two selects (5.6 ms vs 0.17 ms for [6400, 256] [measured]).
+ */
+export const relu = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
+  const [x, save] = args as [tf.Tensor, tf.GradSaveFunc];
+  const y = tf.relu(x);
+  save([y]);
+  return {
+    value: y,
+    gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
+      const be = nativeBackend();
+      return be !== null ? reluGrad(be, dy, saved[0]!) : tf.mul(dy, tf.cast(tf.greater(saved[0]!, 0), 'float32'));
+    },
+  };
+}) as (x: tf.Tensor) => tf.Tensor;
 
 /** The seed of the context's next dropout call (each call gets its own stream). */
 export function nextDropoutSeed(ctx: ForwardContext): number {

@@ -4,7 +4,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { Rng } from '../rng.ts';
 import type { ModelParams } from './init.ts';
-import { initLinear, linear } from './layers.ts';
+import { initLinear, linear, relu } from './layers.ts';
 import { meanLastAxis } from './fast-ops.ts';
 
 export function seHidden(numFields: number): number {
@@ -20,7 +20,7 @@ export function initSqueezeExcite(p: ModelParams, name: string, numFields: numbe
 /** fields [R, F, E] → the same fields, each scaled by its learned weight in (0, 1). */
 export function squeezeExcite(p: ModelParams, name: string, fields: tf.Tensor): tf.Tensor {
   const z = meanLastAxis(fields); // [R, F]  squeeze
-  const s = tf.relu(linear(p, `${name}.fc1`, z)); // [R, h]
+  const s = relu(linear(p, `${name}.fc1`, z)); // [R, h]
   const w = tf.sigmoid(linear(p, `${name}.fc2`, s)); // [R, F]  excitation
   return tf.mul(fields, tf.expandDims(w, -1)); // [R, F, E]
 }

@@ -9,7 +9,7 @@ import * as tf from '@tensorflow/tfjs';
 import type { Rng } from '../rng.ts';
 import type { CategoricalFeature, ModelConfig, MultimodalFeature } from './config.ts';
 import type { ModelParams } from './init.ts';
-import { embed, initEmbedding, initLinear, linear } from './layers.ts';
+import { embed, initEmbedding, initLinear, linear, relu } from './layers.ts';
 import { initSqueezeExcite, squeezeExcite } from './se.ts';
 
 export type Branch = 'user' | 'history' | 'target';
@@ -134,7 +134,7 @@ export function encodeBranch(p: ModelParams, c: ModelConfig, branch: Branch, x: 
   const stacked = tf.reshape(tf.concat(fields, 1), [R, fields.length, c.fieldDim]); // [R, F, E]
   const weighted = squeezeExcite(p, `${branch}.se`, stacked); // [R, F, E]
   const flat = tf.reshape(weighted, [R, fields.length * c.fieldDim]); // [R, F*E]
-  const h = tf.relu(linear(p, `${branch}.dnn1`, flat)); // [R, D]
+  const h = relu(linear(p, `${branch}.dnn1`, flat)); // [R, D]
   return linear(p, `${branch}.dnn2`, h); // [R, D]
 }
 

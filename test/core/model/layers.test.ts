@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
-import { LN_EPS, layerNormOp, silu } from '../../../core/model/layers.ts';
+import { LN_EPS, layerNormOp, relu, silu } from '../../../core/model/layers.ts';
 import { Rng } from '../../../core/rng.ts';
 
 await tf.setBackend('cpu');
@@ -42,4 +42,13 @@ test('LayerNorm with its closed-form gradient matches stock autodiff (x, γ, β)
     assert.ok(d < 1e-5, `${what} gradient differs by ${d}`);
   }
   assert.ok(maxAbsDiff(layerNormOp(x, gamma, beta).dataSync(), stock(x, gamma, beta).dataSync()) < 1e-6, 'forward');
+});
+
+test('ReLU with its custom gradient matches tf.relu under stock autodiff', () => {
+  const x = tf.tensor1d([-2, -0.5, 0, 0.3, 4]);
+  const w = tf.tensor1d([1, 2, 3, 4, 5]);
+  assert.deepEqual(Array.from(relu(x).dataSync()), Array.from(tf.relu(x).dataSync()));
+  const g = tf.grad((t: tf.Tensor) => tf.sum(tf.mul(relu(t), w)))(x);
+  assert.deepEqual(Array.from(g.dataSync()), [0, 0, 0, 4, 5]);
+  assert.deepEqual(Array.from(g.dataSync()), Array.from(tf.grad((t: tf.Tensor) => tf.sum(tf.mul(tf.relu(t), w)))(x).dataSync()));
 });
