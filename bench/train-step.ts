@@ -171,6 +171,7 @@ async function kernelProfile(top: number, byShape: boolean): Promise<string> {
     a.calls++;
     byName.set(key, a);
   }
+  if (process.env['KERNEL_SEQ']) process.stderr.write(info.kernels.map((k) => `${k.name}[${k.outputShapes.map((s) => s?.join('×')).join(',')}]`).join('\n') + '\n');
   const rows = [...byName.entries()].sort((x, y) => y[1].ms - x[1].ms);
   const total = rows.reduce((s, [, a]) => s + a.ms, 0);
   return [`kernels: ${info.kernels.length} calls, ${total.toFixed(0)} ms kernel time`,

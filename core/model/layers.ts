@@ -55,9 +55,10 @@ export function layerNorm(p: ModelParams, name: string, x: tf.Tensor): tf.Tensor
  */
 export const layerNormOp = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
   const [x, gamma, beta, save] = args as [tf.Tensor, tf.Tensor, tf.Tensor, tf.GradSaveFunc];
-  const { mean, variance } = tf.moments(x, -1, true);
-  const rstd = tf.rsqrt(tf.add(variance, LN_EPS)); // [..., 1]
-  const xhat = tf.mul(tf.sub(x, mean), rstd);
+  // Not tf.moments: it casts x three times and subtracts the mean twice (once inside, once here).
+  const centered = tf.sub(x, tf.mean(x, -1, true));
+  const rstd = tf.rsqrt(tf.add(tf.mean(tf.square(centered), -1, true), LN_EPS)); // [..., 1]
+  const xhat = tf.mul(centered, rstd);
   save([xhat, rstd, gamma]);
   return {
     value: tf.add(tf.mul(xhat, gamma), beta),
