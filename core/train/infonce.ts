@@ -115,6 +115,11 @@ function chunkLogits(qT: tf.Tensor2D, bankEmb: tf.Tensor2D, c: Chunk): tf.Tensor
   return tf.tensorScatterUpdate(s, cells, tf.fill([c.hits.length / 2], MASKED)) as tf.Tensor2D;
 }
 
+/** log(eᵃ + eᵇ) elementwise, stable: max + log(1 + e^(−|a − b|)). [M] vectors: no [M, 1 + size] concat. */
+function logAddExp(a: tf.Tensor1D, b: tf.Tensor1D): tf.Tensor1D {
+  return tf.add(tf.maximum(a, b), tf.log1p(tf.exp(tf.neg(tf.abs(tf.sub(a, b)))))) as tf.Tensor1D;
+}
+
 /**
  * The weighted mean InfoNCE loss (a scalar), differentiable w.r.t. `query`, `positive` and the
  * embeddings of every bank with `detached: false`. Use it inside tf.variableGrads / tf.grads.
@@ -144,10 +149,7 @@ export function streamedInfoNce(input: InfoNceInput, params: InfoNceParams): tf.
     const qT = tf.mul(q, invT) as tf.Tensor2D; // [M, D]: 1/T folded into the query, not each [M, size] chunk
     let lse: tf.Tensor1D = sPos;
     for (const c of chunks) {
-      const next = tf.tidy(() => {
-        const s = chunkLogits(qT, banks[c.bank]!.emb, c); // [M, size]
-        return logSumExp(tf.concat([tf.expandDims(lse, 1), s], 1)) as tf.Tensor1D; // logaddexp(lse, lse of chunk)
-      });
+      const next = tf.tidy(() => logAddExp(lse, logSumExp(chunkLogits(qT, banks[c.bank]!.emb, c)) as tf.Tensor1D)); // [M]
       if (lse !== sPos) lse.dispose();
       lse = next;
     }
