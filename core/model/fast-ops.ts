@@ -9,6 +9,7 @@
 //   free (a [256,100,16]·[256,16,100] product: 2.0 ms with the flag, 3.2 ms with a Transpose first).
 // - logSumExp: the stock gradient goes through ops wasm runs slowly; exp(x − lse) is one fused path.
 import * as tf from '@tensorflow/tfjs';
+import { matMul2dRaw, nativeBackend } from '../native-ops.ts';
 
 /**
  * Rows of `table` [V, E] at `indices` (int32, any shape S) → [...S, E]. Gradient: dense [V, E]
@@ -41,10 +42,13 @@ function transposeFlagsFast(): boolean {
 }
 
 /**
- * a × b with optional transposes (2-D or batched): the transpose flags on native TensorFlow,
- * explicit transposes of the last two axes elsewhere (wasm's fast path takes no flags).
+ * a × b with optional transposes (2-D or batched): on native TensorFlow 2-D products run as TF's
+ * MatMul (raw, so inside custom-gradient code only) and batched ones with the transpose flags;
+ * elsewhere explicit transposes of the last two axes (wasm's fast path takes no flags).
  */
 export function matMulT(a: tf.Tensor, b: tf.Tensor, transposeA = false, transposeB = false): tf.Tensor {
+  const be = nativeBackend();
+  if (be !== null && a.rank === 2 && b.rank === 2) return matMul2dRaw(be, a, b, transposeA, transposeB); // not taped: custom-gradient code only
   if (transposeFlagsFast()) return tf.matMul(a, b, transposeA, transposeB);
   const swap = (x: tf.Tensor): tf.Tensor => tf.transpose(x, x.rank === 2 ? [1, 0] : [0, 2, 1]);
   return tf.matMul(transposeA ? swap(a) : a, transposeB ? swap(b) : b);
@@ -55,7 +59,7 @@ export const matMul2d = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[])
   const [a, b, save] = args as [tf.Tensor2D, tf.Tensor2D, tf.GradSaveFunc];
   save([a, b]);
   return {
-    value: tf.matMul(a, b),
+    value: matMulT(a, b),
     gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
       const [sa, sb] = saved as [tf.Tensor2D, tf.Tensor2D];
       const da = matMulT(dy, sb, false, true); // [m, n] × [n, k]

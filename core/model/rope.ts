@@ -2,6 +2,7 @@
 // (x1, x2) ↦ (x1·cos θ − x2·sin θ, x2·cos θ + x1·sin θ), θ = pos · theta^(−2i/r), i < r/2.
 // QᵢᵀKⱼ then depends on i − j only, which keeps the model invariant to extra left padding.
 import * as tf from '@tensorflow/tfjs';
+import { matMulT } from './fast-ops.ts';
 
 /** cos/sin tables for positions 0..N−1: each [N, r/2]. Plain numbers, built in JS. */
 export function ropeTables(seqLen: number, r: number, theta: number): { cos: Float32Array; sin: Float32Array } {
@@ -53,9 +54,9 @@ export function applyRope(x: tf.Tensor, r: number, theta: number): tf.Tensor {
   const rope = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
     const t = args[0] as tf.Tensor;
     return {
-      value: tf.add(tf.mul(t, tf.tensor2d(c, [N, d])), tf.mul(tf.reshape(tf.matMul(tf.reshape(t, [-1, d]) as tf.Tensor2D, tf.tensor2d(p, [d, d])), t.shape), tf.tensor2d(s, [N, d]))), // [B, H, N, d]
+      value: tf.add(tf.mul(t, tf.tensor2d(c, [N, d])), tf.mul(tf.reshape(matMulT(tf.reshape(t, [-1, d]), tf.tensor2d(p, [d, d])), t.shape), tf.tensor2d(s, [N, d]))), // [B, H, N, d]
       gradFunc: (dy: tf.Tensor) => {
-        const scaled = tf.reshape(tf.matMul(tf.reshape(tf.mul(dy, tf.tensor2d(s, [N, d])), [-1, d]) as tf.Tensor2D, tf.tensor2d(pT, [d, d])), dy.shape);
+        const scaled = tf.reshape(matMulT(tf.reshape(tf.mul(dy, tf.tensor2d(s, [N, d])), [-1, d]), tf.tensor2d(pT, [d, d])), dy.shape);
         return tf.add(tf.mul(dy, tf.tensor2d(c, [N, d])), scaled);
       },
     };
