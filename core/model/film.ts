@@ -3,7 +3,7 @@
 // model starts unmodulated; r_scale and b_scale are learned scalars starting at 1.
 import * as tf from '@tensorflow/tfjs';
 import { type ModelParams, filled } from './init.ts';
-import { embed } from './layers.ts';
+import { gatherRows } from './fast-ops.ts';
 
 export function initFilm(p: ModelParams, name: string, numActions: number, d: number): void {
   p.add(`${name}.gamma`, 'film', [numActions, d], filled(numActions * d, 0));
@@ -12,10 +12,13 @@ export function initFilm(p: ModelParams, name: string, numActions: number, d: nu
   p.add(`${name}.b_scale`, 'film', [1], filled(1, 1));
 }
 
-/** h [B, N, D], action [B, N] int32 → [B, N, D] */
+/**
+ * h [B, N, D], action [B, N] int32 → [B, N, D]. The per-action scale 1 + r·γ and shift b·β are
+ * formed on the [A, D] tables and then gathered, so the full-size work is two gathers, a multiply
+ * and an add (and their gradients), not the scalar products on every row.
+ */
 export function film(p: ModelParams, name: string, h: tf.Tensor, action: tf.Tensor): tf.Tensor {
-  const gamma = embed(p, `${name}.gamma`, action); // [B, N, D]
-  const beta = embed(p, `${name}.beta`, action); // [B, N, D]
-  const scale = tf.add(1, tf.mul(p.get(`${name}.r_scale`), gamma));
-  return tf.add(tf.mul(h, scale), tf.mul(p.get(`${name}.b_scale`), beta));
+  const scales = tf.add(1, tf.mul(p.get(`${name}.r_scale`), p.get(`${name}.gamma`))); // [A, D]
+  const shifts = tf.mul(p.get(`${name}.b_scale`), p.get(`${name}.beta`)); // [A, D]
+  return tf.add(tf.mul(h, gatherRows(scales, action)), gatherRows(shifts, action));
 }
