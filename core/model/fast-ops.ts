@@ -19,7 +19,7 @@ export function gatherRows(table: tf.Tensor, indices: tf.Tensor): tf.Tensor {
   const shape = indices.shape;
   const V = table.shape[0]!;
   const E = table.shape[1]!;
-  const flat = tf.reshape(indices, [-1, 1]); // [R, 1]
+  const flat = reshapeTo(indices, [-1, 1]); // [R, 1]
   const segmentSum = tf.getKernel('UnsortedSegmentSum', tf.getBackend()) !== undefined;
   const gather = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
     const [t, save] = args as [tf.Tensor, tf.GradSaveFunc];
@@ -28,12 +28,12 @@ export function gatherRows(table: tf.Tensor, indices: tf.Tensor): tf.Tensor {
     return {
       value,
       gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
-        const rows = tf.reshape(dy, [-1, E]); // [R, E]
+        const rows = reshapeTo(dy, [-1, E]); // [R, E]
         return segmentSum ? tf.unsortedSegmentSum(rows, tf.reshape(saved[0]!, [-1]), V) : tf.scatterND(saved[0]!, rows, [V, E]);
       },
     };
   });
-  return tf.reshape(gather(table), [...shape, E]);
+  return reshapeTo(gather(table), [...shape, E]);
 }
 
 /** True where matMul's transpose flags are as fast as a plain product (native TensorFlow). */
@@ -136,4 +136,15 @@ export const meanLastAxis = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc
     gradFunc: (dy: tf.Tensor) => tf.broadcastTo(tf.expandDims(tf.mul(dy, 1 / E), -1), shape),
   };
 }) as (x: tf.Tensor) => tf.Tensor;
+
+/**
+ * tf.reshape that skips the kernel when `x` already has the shape (one −1 allowed): tfjs-node
+ * runs every reshape as a TF op, ~400 a step here, many of them no-ops.
+ */
+export function reshapeTo(x: tf.Tensor, shape: number[]): tf.Tensor {
+  const free = shape.indexOf(-1);
+  const known = shape.reduce((a, d) => (d === -1 ? a : a * d), 1);
+  const target = free < 0 ? shape : shape.map((d) => (d === -1 ? x.size / known : d));
+  return tf.util.arraysEqual(x.shape, target) ? x : tf.reshape(x, target);
+}
 

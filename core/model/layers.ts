@@ -3,7 +3,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { Rng } from '../rng.ts';
 import { ModelParams, filled, truncatedNormal } from './init.ts';
-import { gatherRows, matMul2d } from './fast-ops.ts';
+import { gatherRows, matMul2d, reshapeTo } from './fast-ops.ts';
 import { dropoutMultipliers } from './keep-mask.ts';
 import { nativeBackend, reluGrad, sigmoidGrad } from '../native-ops.ts';
 
@@ -30,10 +30,10 @@ export function linear(p: ModelParams, name: string, x: tf.Tensor): tf.Tensor {
   const dIn = w.shape[0]!;
   const dOut = w.shape[1]!;
   const lead = x.shape.slice(0, -1);
-  let y: tf.Tensor = matMul2d(tf.reshape(x, [-1, dIn]), w); // [R, dOut]
+  let y: tf.Tensor = matMul2d(reshapeTo(x, [-1, dIn]), w); // [R, dOut]
   const b = p.vars.get(`${name}.b`);
   if (b !== undefined) y = tf.add(y, b);
-  return tf.reshape(y, [...lead, dOut]);
+  return reshapeTo(y, [...lead, dOut]);
 }
 
 export function initLayerNorm(p: ModelParams, name: string, d: number): void {

@@ -3,6 +3,7 @@
 // Gradients are clipped by their global norm (threshold from clipNormAt) inside the same step, and
 // the moments (m, v) and step count export to Float32Arrays for checkpoints.
 import * as tf from '@tensorflow/tfjs';
+import { reshapeTo } from '../model/fast-ops.ts';
 import { type AdamSlot, ResourceAdamSlot, TensorAdamSlot, resourceAdamAvailable, sumOfSquares } from './adam-slots.ts';
 
 export type NamedGrads = Record<string, tf.Tensor>;
@@ -94,7 +95,7 @@ export class AdamW {
 
   /** The variables `names` flattened and concatenated: [S]. */
   private flatParams(names: string[]): tf.Tensor1D {
-    return tf.concat(names.map((n) => tf.reshape(this.vars[n]!, [-1])) as tf.Tensor1D[]);
+    return tf.concat(names.map((n) => reshapeTo(this.vars[n]!, [-1])) as tf.Tensor1D[]);
   }
 
   /**
@@ -116,7 +117,7 @@ export class AdamW {
     const decayOf = (name: string): number | null => (this.decays[name] && weightDecay !== 0 ? 1 - lr * weightDecay : null);
     let norm = NaN;
     tf.tidy(() => {
-      const gradOf = (g: Group): tf.Tensor => (g.flat ? tf.concat(g.names.map((n) => tf.reshape(grads[n]!, [-1])) as tf.Tensor1D[]) : grads[g.names[0]!]!);
+      const gradOf = (g: Group): tf.Tensor => (g.flat ? tf.concat(g.names.map((n) => reshapeTo(grads[n]!, [-1])) as tf.Tensor1D[]) : grads[g.names[0]!]!);
       const groupGrads = this.groups.map(gradOf);
       // g² for the norm; on tensor slots it is reused by the second moment.
       const squares = this.native ? null : groupGrads.map((g) => tf.square(g));
@@ -132,7 +133,7 @@ export class AdamW {
         const parts = group.flat ? tf.split(np, group.sizes) : [np];
         group.names.forEach((n, k) => {
           const variable = this.vars[n]!;
-          variable.assign(group.flat ? tf.reshape(parts[k]!, variable.shape) : parts[k]!);
+          variable.assign(group.flat ? reshapeTo(parts[k]!, variable.shape) : parts[k]!);
         });
         group.assigned = group.names.map((n) => this.vars[n]!.dataId);
       });
