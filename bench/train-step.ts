@@ -2,7 +2,7 @@
 // TensorFlow and the PyTorch CPU peer (bench/peers/hstu_step.py), at the peer's shapes: B=64
 // sequences of N=100 tokens, D=64, 2 blocks × 4 heads (dqk = dv = 16), a 50k×64 item table, 512
 // sampled negatives shared by the batch, InfoNCE at T=0.05 with accidental hits masked, AdamW.
-// Ours runs the real model and loss code (encodeSequences, encodeTargets, streamedInfoNce,
+// Ours runs the real model and loss code (encodeSequencesAndTargets, streamedInfoNce,
 // AdamW.step) with ids-only tokens (no side features: the peer has none), field width 64 so the
 // item table is 50k×64 like the peer's. Each backend runs in its own child process (libtensorflow
 // reads TF_ENABLE_ONEDNN_OPTS once, at load). Prints one table of medians; nothing is written.
@@ -21,7 +21,7 @@ import type { ModelConfig } from '../core/model/config.ts';
 import { validateModelConfig } from '../core/model/config.ts';
 import { TOKEN_PAD } from '../core/model/batch.ts';
 import { gatherRows } from '../core/model/fast-ops.ts';
-import { encodeSequences, encodeTargets, initHstu } from '../core/model/hstu.ts';
+import { encodeSequencesAndTargets, initHstu } from '../core/model/hstu.ts';
 import type { ModelParams } from '../core/model/init.ts';
 import { randomBatch, randomTargets } from '../core/model/random-batch.ts';
 import { Rng } from '../core/rng.ts';
@@ -112,9 +112,10 @@ function makeRaceStep(): RaceStep {
     targets.itemIdx.set(negativeIds, M);
     const vars = names.map((n) => p.get(n));
     const lossOf = (): tf.Scalar => {
-      const states = tf.reshape(encodeSequences(p, c, batch, { training: true, seed }), [B * N, c.hiddenUnits]); // [B·N, D]
+      const encoded = encodeSequencesAndTargets(p, c, batch, targets, { training: true, seed }); // as stages/train/batch-loss.ts
+      const states = tf.reshape(encoded.states, [B * N, c.hiddenUnits]); // [B·N, D]
       const query = gatherRows(states, tf.tensor1d(at, 'int32')) as tf.Tensor2D; // [M, D]
-      const items = encodeTargets(p, c, targets); // [M + K, D]
+      const items = encoded.items; // [M + K, D]
       const positive = tf.slice(items, [0, 0], [M, c.hiddenUnits]) as tf.Tensor2D;
       const negative = tf.slice(items, [M, 0], [NEGATIVES, c.hiddenUnits]) as tf.Tensor2D;
       const bank = { emb: negative, ids: negativeIds, detached: false };

@@ -19,6 +19,7 @@ import { type AttentionMask, hstuBlock, initHstuBlock } from './hstu-block.ts';
 import { keepMaskIsNative } from './keep-mask.ts';
 import { type BiasIndices, positionBiasIndices, timeBiasIndices } from './relative-bias.ts';
 import { film, initFilm } from './film.ts';
+import { gatherRows } from './fast-ops.ts';
 
 /** Creates every variable of the model from `seed` (same seed → same weights on any backend). */
 export function initHstu(config: ModelConfig, seed: number): ModelParams {
@@ -38,6 +39,7 @@ export function initHstu(config: ModelConfig, seed: number): ModelParams {
 export interface ForwardOptions {
   training: boolean; // dropout on
   seed?: number; // dropout seed for this call (e.g. from the step counter); same seed → same masks
+  itemEmb?: tf.Tensor; // [B·N, E] the item table's rows at b.itemIdx, when the caller looked them up
 }
 
 /**
@@ -75,9 +77,9 @@ function tokenMask(b: SequenceBatch, types: number[]): tf.Tensor {
 }
 
 /** Token embeddings: user tower on the user token, history tower on item tokens, 0 on padding. [B, N, D] */
-function embedTokens(p: ModelParams, c: ModelConfig, b: SequenceBatch): tf.Tensor {
+function embedTokens(p: ModelParams, c: ModelConfig, b: SequenceBatch, itemEmb?: tf.Tensor): tf.Tensor {
   const [B, N, D] = [b.batchSize, b.seqLen, c.hiddenUnits];
-  const items = tf.reshape(encodeBranch(p, c, 'history', historyRows(c, b)), [B, N, D]); // [B, N, D]
+  const items = tf.reshape(encodeBranch(p, c, 'history', historyRows(c, b), itemEmb), [B, N, D]); // [B, N, D]
   const user = tf.reshape(encodeBranch(p, c, 'user', userRows(c, b)), [B, 1, D]); // [B, 1, D]
   return tf.add(tf.mul(items, tokenMask(b, [TOKEN_ITEM])), tf.mul(user, tokenMask(b, [TOKEN_USER, TOKEN_USER_DEFAULT])));
 }
@@ -98,7 +100,7 @@ export function encodeSequences(p: ModelParams, c: ModelConfig, b: SequenceBatch
     const visibleTensor = tf.tensor4d(m.visible, [B, 1, N, N]);
     const mask: AttentionMask = { visible: m.visible, visibleTensor, rowScale: tf.tensor4d(m.rowScale, [B, 1, N, 1]) };
     if (opts.training && c.dropoutRate > 0 && keepMaskIsNative()) mask.keepVisible = tf.mul(visibleTensor, 1 - c.dropoutRate);
-    let x = dropout(ctx, embedTokens(p, c, b)); // [B, N, D]
+    let x = dropout(ctx, embedTokens(p, c, b, opts.itemEmb)); // [B, N, D]
     for (let k = 0; k < c.numBlocks; k++) x = hstuBlock(p, c, `blocks.${k}`, x, mask, bias, ctx);
     const h = film(p, 'film', layerNorm(p, 'ln_out', x), tf.tensor2d(b.filmAction, [B, N], 'int32')); // [B, N, D]
     // Padding rows are zeroed: their (near-zero) states would give LN and L2 huge gradients.
@@ -113,6 +115,20 @@ export function lastPosition(states: tf.Tensor): tf.Tensor {
 }
 
 /** Item embeddings from the target tower, L2-normalised: [M, D]. Deterministic (no dropout). */
-export function encodeTargets(p: ModelParams, c: ModelConfig, t: TargetItems): tf.Tensor {
-  return tf.tidy(() => l2Normalize(encodeBranch(p, c, 'target', targetRows(c, t))));
+export function encodeTargets(p: ModelParams, c: ModelConfig, t: TargetItems, itemEmb?: tf.Tensor): tf.Tensor {
+  return tf.tidy(() => l2Normalize(encodeBranch(p, c, 'target', targetRows(c, t), itemEmb)));
+}
+
+/**
+ * Training's forward pass: encodeSequences and encodeTargets with ONE lookup of the item table for
+ * both branches, split afterwards — so its gradient is one segment sum into the table (and one
+ * concat of the two parts), not two dense [items, E] gradients and their sum.
+ */
+export function encodeSequencesAndTargets(p: ModelParams, c: ModelConfig, b: SequenceBatch, t: TargetItems, opts: ForwardOptions): { states: tf.Tensor; items: tf.Tensor } {
+  const ids = new Int32Array(b.itemIdx.length + t.itemIdx.length);
+  ids.set(b.itemIdx);
+  ids.set(t.itemIdx, b.itemIdx.length);
+  const both = gatherRows(p.get('emb.item'), tf.tensor1d(ids, 'int32')); // [B·N + M, E]
+  const [history, targets] = tf.split(both, [b.itemIdx.length, t.itemIdx.length], 0);
+  return { states: encodeSequences(p, c, b, { ...opts, itemEmb: history }), items: encodeTargets(p, c, t, targets) };
 }

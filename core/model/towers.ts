@@ -114,15 +114,19 @@ function meanPoolArray(p: ModelParams, table: string, ids: tf.Tensor): tf.Tensor
   return tf.div(tf.sum(tf.mul(e, mask), 1), count); // [R, E]
 }
 
-/** Encodes R rows of one branch → [R, D]. Call inside tf.tidy. */
-export function encodeBranch(p: ModelParams, c: ModelConfig, branch: Branch, x: BranchRows): tf.Tensor {
+/**
+ * Encodes R rows of one branch → [R, D]. Call inside tf.tidy. `itemEmb` [R, E]: the item table's
+ * rows at x.itemIdx when the caller looked them up itself (together with another branch's, so the
+ * table gets one gradient instead of two).
+ */
+export function encodeBranch(p: ModelParams, c: ModelConfig, branch: Branch, x: BranchRows, itemEmb?: tf.Tensor): tf.Tensor {
   const l = branchLayout(c, branch);
   const R = x.rows;
   const L = c.features.arrayLen;
   const fields: tf.Tensor[] = []; // each [R, E]
   if (l.itemId) {
     if (x.itemIdx === null) throw new Error(`${branch} branch needs item indices`);
-    fields.push(embed(p, 'emb.item', tf.tensor1d(x.itemIdx, 'int32')));
+    fields.push(itemEmb ?? embed(p, 'emb.item', tf.tensor1d(x.itemIdx, 'int32')));
   }
   l.sparse.forEach(({ fid }, i) => fields.push(embed(p, `emb.${fid}`, tf.tensor1d(x.sparse[i]!, 'int32'))));
   l.array.forEach(({ fid }, i) => fields.push(meanPoolArray(p, `emb.${fid}`, tf.tensor2d(x.array[i]!, [R, L], 'int32'))));

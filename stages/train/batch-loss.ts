@@ -9,7 +9,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { ModelConfig } from '../../core/model/config.ts';
 import { gatherRows } from '../../core/model/fast-ops.ts';
-import { encodeSequences, encodeTargets } from '../../core/model/hstu.ts';
+import { encodeSequencesAndTargets } from '../../core/model/hstu.ts';
 import type { ModelParams } from '../../core/model/init.ts';
 import type { CutBatch } from '../../core/sequences/batch.ts';
 import type { ItemStore } from '../../core/sequences/item-store.ts';
@@ -67,9 +67,10 @@ export function batchLoss(
 
   const kept: { negatives?: tf.Tensor2D } = {};
   const { value, grads } = tf.variableGrads(() => {
-    const states = tf.reshape(encodeSequences(p, c, batch, { training: true, seed: dropoutSeed }), [B * N, D]); // [B·N, D]
+    const encoded = encodeSequencesAndTargets(p, c, batch, targets, { training: true, seed: dropoutSeed }); // one item-table lookup
+    const states = tf.reshape(encoded.states, [B * N, D]); // [B·N, D]
     const query = gatherRows(states, tf.tensor1d(at, 'int32')) as tf.Tensor2D; // [M, D]
-    const items = encodeTargets(p, c, targets); // [M + K, D]
+    const items = encoded.items; // [M + K, D]
     const positive = tf.slice(items, [0, 0], [M, D]) as tf.Tensor2D; // [M, D]
     const negative = tf.slice(items, [M, 0], [K, D]) as tf.Tensor2D; // [K, D]
     kept.negatives = tf.keep(negative);

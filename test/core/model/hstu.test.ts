@@ -4,7 +4,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
-import { encodeSequences, encodeTargets, initHstu, lastPosition } from '../../../core/model/hstu.ts';
+import { encodeSequences, encodeSequencesAndTargets, encodeTargets, initHstu, lastPosition } from '../../../core/model/hstu.ts';
 import type { SequenceBatch } from '../../../core/model/batch.ts';
 import { checkSequenceBatch, checkTargetItems } from '../../../core/model/batch.ts';
 import { film } from '../../../core/model/film.ts';
@@ -207,5 +207,28 @@ test('no tensor leak across forward + backward + update', () => {
   assert.equal(tf.memory().numTensors, before);
   assert.notDeepEqual(p.get('blocks.0.uvqk.w').dataSync(), w0, 'the update changed the weights');
   opt.dispose();
+  p.dispose();
+});
+
+test('encodeSequencesAndTargets (one item-table lookup) equals the two separate encoders, values and gradients', () => {
+  const c = { ...tinyConfig(), dropoutRate: 0.2 };
+  const p = initHstu(c, 3);
+  const b = randomBatch(c, 4, 3, 6);
+  const t = randomTargets(c, 5, 7);
+  const opts = { training: true, seed: 9 };
+  const lossOf = (joint: boolean) => () => tf.tidy(() => {
+    const { states, items } = joint ? encodeSequencesAndTargets(p, c, b, t, opts) : { states: encodeSequences(p, c, b, opts), items: encodeTargets(p, c, t) };
+    return tf.sum(tf.matMul(tf.reshape(states, [-1, c.hiddenUnits]), items, false, true)) as tf.Scalar;
+  });
+  const sep = tf.variableGrads(lossOf(false), p.trainable());
+  const joint = tf.variableGrads(lossOf(true), p.trainable());
+  assert.ok(Math.abs(sep.value.dataSync()[0]! - joint.value.dataSync()[0]!) < 1e-5);
+  for (const name of p.names()) {
+    const v = p.get(name).name;
+    const d = tf.tidy(() => tf.max(tf.abs(tf.sub(sep.grads[v]!, joint.grads[v]!))).dataSync()[0]!);
+    assert.ok(d < 1e-5, `gradient of ${name} differs by ${d}`);
+  }
+  assert.ok(tf.tidy(() => tf.sum(tf.abs(joint.grads[p.get('emb.item').name]!)).dataSync()[0]!) > 0, 'the item table gets a gradient');
+  tf.dispose([sep.value, joint.value, ...Object.values(sep.grads), ...Object.values(joint.grads)]);
   p.dispose();
 });
