@@ -11,7 +11,10 @@
 //      torch-1thread = OMP_NUM_THREADS=1; the ratio column uses the fastest torch row)
 //      npx tsx bench/train-step.ts --child tensorflow --profile   (per-phase timing of one backend)
 //      npx tsx bench/train-step.ts --child tensorflow --kernels   (tf.profile: kernel time by op over one step;
-//      add --shapes to split each op by output shape, --top N for more rows)
+//      add --shapes to split each op by output shape, --top N for more rows, --sequence for every kernel in
+//      order; raw TF ops called through tfjs-node's backend (core/native-ops.ts) are not listed)
+//      RACE_OVERRIDE='{"dropoutRate":0}' npx tsx bench/train-step.ts --child tensorflow   (ablations: ModelConfig
+//      fields merged into ours; the PyTorch peer does not read it)
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -172,7 +175,7 @@ async function kernelProfile(top: number, byShape: boolean): Promise<string> {
     a.calls++;
     byName.set(key, a);
   }
-  if (process.env['KERNEL_SEQ']) process.stderr.write(info.kernels.map((k) => `${k.name}[${k.outputShapes.map((s) => s?.join('×')).join(',')}]`).join('\n') + '\n');
+  if (process.argv.includes('--sequence')) process.stderr.write(`${info.kernels.map((k) => `${k.name}[${k.outputShapes.map((x) => x?.join('×')).join(',')}]`).join('\n')}\n`);
   const rows = [...byName.entries()].sort((x, y) => y[1].ms - x[1].ms);
   const total = rows.reduce((s, [, a]) => s + a.ms, 0);
   return [`kernels: ${info.kernels.length} calls, ${total.toFixed(0)} ms kernel time`,
@@ -266,6 +269,7 @@ async function main(): Promise<void> {
   const log = (s: string): void => { process.stdout.write(`${s}\n`); };
   log(`[bench/train-step] B=${B} N=${N} D=64, 2 blocks × 4 heads (dqk=dv=16), ${ITEMS}×64 item table, ${NEGATIVES} negatives, InfoNCE + AdamW; ` +
     `warmup ${warmup}, ${steps} measured steps (wasm 1 + 3), ${repeats} repeat(s); load average before each run: ${loads.join(' / ')}`);
+  if (process.env['RACE_OVERRIDE']) log(`[bench/train-step] RACE_OVERRIDE=${process.env['RACE_OVERRIDE']} changes our model only, not the PyTorch peer's: the ratios compare different models`);
   log(`${'backend'.padEnd(40)} ${'ms/step'.padStart(8)} ${'tokens/s'.padStart(9)} ${'vs torch'.padStart(8)}  per-repeat medians; detail`);
   for (const r of results.values()) {
     const ms = median(r.msPerStep);
