@@ -7,6 +7,9 @@
 //       computed as (Dropout(SiLU(·)·mask)·V)/n: the 1/n scales the smaller output)
 //   O = LN(A·V) ⊙ U
 //   x ← x + Dropout(O·W_o)
+// hstuBlock below is the block under tfjs autodiff: the readable reference. The model runs
+// hstuBlockFused (hstu-block-fused.ts), the same arithmetic with its backward written out, which
+// a test checks against autodiff of this one.
 import * as tf from '@tensorflow/tfjs';
 import type { Rng } from '../rng.ts';
 import { type ModelConfig, ropeDim } from './config.ts';
@@ -49,7 +52,7 @@ export interface AttentionMask {
  * training, a fresh mask per head) and the factor the output is scaled by besides 1/n (1/(1 − rate)
  * in training). In JS (wasm, cpu) no random numbers are drawn where a key is not visible.
  */
-function attentionWeights(ctx: ForwardContext, mask: AttentionMask, H: number): { weights: tf.Tensor; scale: number } {
+export function attentionWeights(ctx: ForwardContext, mask: AttentionMask, H: number): { weights: tf.Tensor; scale: number } {
   if (!ctx.training || ctx.dropoutRate === 0) return { weights: mask.visibleTensor, scale: 1 };
   const [B, , N] = mask.visibleTensor.shape as [number, number, number, number];
   const seed = nextDropoutSeed(ctx);

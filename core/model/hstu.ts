@@ -15,7 +15,8 @@ import { ModelParams } from './init.ts';
 import { type ForwardContext, dropout, initLayerNorm, l2Normalize, layerNorm, makeForwardContext } from './layers.ts';
 import { encodeBranch, initBranch, initFeatureTables } from './towers.ts';
 import { historyRows, targetRows, userRows } from './branch-rows.ts';
-import { type AttentionMask, hstuBlock, initHstuBlock } from './hstu-block.ts';
+import { type AttentionMask, initHstuBlock } from './hstu-block.ts';
+import { hstuBlockFused } from './hstu-block-fused.ts';
 import { keepMaskIsNative } from './keep-mask.ts';
 import { type BiasIndices, positionBiasIndices, timeBiasIndices } from './relative-bias.ts';
 import { film, initFilm } from './film.ts';
@@ -101,7 +102,7 @@ export function encodeSequences(p: ModelParams, c: ModelConfig, b: SequenceBatch
     const mask: AttentionMask = { visible: m.visible, visibleTensor, rowScale: tf.tensor4d(m.rowScale, [B, 1, N, 1]) };
     if (opts.training && c.dropoutRate > 0 && keepMaskIsNative()) mask.keepVisible = tf.mul(visibleTensor, 1 - c.dropoutRate);
     let x = dropout(ctx, embedTokens(p, c, b, opts.itemEmb)); // [B, N, D]
-    for (let k = 0; k < c.numBlocks; k++) x = hstuBlock(p, c, `blocks.${k}`, x, mask, bias, ctx);
+    for (let k = 0; k < c.numBlocks; k++) x = hstuBlockFused(p, c, `blocks.${k}`, x, mask, bias, ctx);
     const h = film(p, 'film', layerNorm(p, 'ln_out', x), tf.tensor2d(b.filmAction, [B, N], 'int32')); // [B, N, D]
     // Padding rows are zeroed: their (near-zero) states would give LN and L2 huge gradients.
     return tf.mul(l2Normalize(h), tokenMask(b, [TOKEN_ITEM, TOKEN_USER, TOKEN_USER_DEFAULT])); // [B, N, D]

@@ -48,28 +48,40 @@ export function layerNorm(p: ModelParams, name: string, x: tf.Tensor): tf.Tensor
   return layerNormOp(x, p.get(`${name}.g`), p.get(`${name}.b`));
 }
 
-/**
- * LayerNorm of x [..., D] with γ, β [D], and its closed-form gradient: with ĝ = dy·γ,
- * dx = (ĝ − mean(ĝ) − x̂·mean(ĝ·x̂))/σ, dγ = Σ dy·x̂, dβ = Σ dy (sums over the leading axes).
- * About 12 kernels for the backward pass where autodiff of moments/rsqrt runs ~25.
- */
-export const layerNormOp = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
-  const [x, gamma, beta, save] = args as [tf.Tensor, tf.Tensor, tf.Tensor, tf.GradSaveFunc];
+/** LayerNorm's forward pass over the last axis: the output and what its gradient needs. */
+export function layerNormForward(x: tf.Tensor, gamma: tf.Tensor, beta: tf.Tensor): { y: tf.Tensor; xhat: tf.Tensor; rstd: tf.Tensor } {
   // Not tf.moments: it casts x three times and subtracts the mean twice (once inside, once here).
   const centered = tf.sub(x, tf.mean(x, -1, true));
   const rstd = tf.rsqrt(tf.add(tf.mean(tf.square(centered), -1, true), LN_EPS)); // [..., 1]
   const xhat = tf.mul(centered, rstd);
+  return { y: tf.add(tf.mul(xhat, gamma), beta), xhat, rstd };
+}
+
+/**
+ * LayerNorm's closed-form gradient: with ĝ = dy·γ, dx = (ĝ − mean(ĝ) − x̂·mean(ĝ·x̂))/σ,
+ * dγ = Σ dy·x̂, dβ = Σ dy (sums over the leading axes).
+ */
+export function layerNormBackward(dy: tf.Tensor, xhat: tf.Tensor, rstd: tf.Tensor, gamma: tf.Tensor): { dx: tf.Tensor; dGamma: tf.Tensor; dBeta: tf.Tensor } {
+  const d = gamma.shape[0]!;
+  const g = tf.mul(dy, gamma); // ĝ
+  const centered = tf.sub(g, tf.mean(g, -1, true));
+  const dx = tf.mul(tf.sub(centered, tf.mul(xhat, tf.mean(tf.mul(g, xhat), -1, true))), rstd);
+  return { dx, dGamma: tf.sum(reshapeTo(tf.mul(dy, xhat), [-1, d]), 0), dBeta: tf.sum(reshapeTo(dy, [-1, d]), 0) };
+}
+
+/**
+ * LayerNorm of x [..., D] with γ, β [D], and its closed-form gradient (layerNormBackward): about
+ * 12 kernels for the backward pass where autodiff of moments/rsqrt runs ~25.
+ */
+export const layerNormOp = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
+  const [x, gamma, beta, save] = args as [tf.Tensor, tf.Tensor, tf.Tensor, tf.GradSaveFunc];
+  const { y, xhat, rstd } = layerNormForward(x, gamma, beta);
   save([xhat, rstd, gamma]);
   return {
-    value: tf.add(tf.mul(xhat, gamma), beta),
+    value: y,
     gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
       const [sxhat, srstd, sgamma] = saved as [tf.Tensor, tf.Tensor, tf.Tensor];
-      const d = sgamma.shape[0]!;
-      const g = tf.mul(dy, sgamma); // ĝ
-      const centered = tf.sub(g, tf.mean(g, -1, true));
-      const dx = tf.mul(tf.sub(centered, tf.mul(sxhat, tf.mean(tf.mul(g, sxhat), -1, true))), srstd);
-      const dGamma = tf.sum(tf.reshape(tf.mul(dy, sxhat), [-1, d]), 0);
-      const dBeta = tf.sum(tf.reshape(dy, [-1, d]), 0);
+      const { dx, dGamma, dBeta } = layerNormBackward(dy, sxhat, srstd, sgamma);
       return [dx, dGamma, dBeta];
     },
   };

@@ -44,22 +44,25 @@ export function ropeOperands(seqLen: number, d: number, r: number, theta: number
   return { c, s, p };
 }
 
-/** x [B, H, N, d] → x with its first r dims rotated by position (r even, 0 < r ≤ d). */
-export function applyRope(x: tf.Tensor, r: number, theta: number): tf.Tensor {
-  const [, , N, d] = x.shape as [number, number, number, number];
+/**
+ * The rotation of x [B, H, N, d] (first r dims of each head, by position) and its gradient, as
+ * plain ops: x ↦ x⊙C + (x·P)⊙S is linear, so its gradient is dy⊙C + ((dy⊙S)·Pᵀ), all 2-D products.
+ */
+export function ropeFunctions(seqLen: number, d: number, r: number, theta: number): { forward: (x: tf.Tensor) => tf.Tensor; backward: (dy: tf.Tensor) => tf.Tensor } {
+  const N = seqLen;
   const { c, s, p } = ropeOperands(N, d, r, theta);
   const pT = new Float32Array(d * d);
   for (let i = 0; i < d; i++) for (let j = 0; j < d; j++) pT[j * d + i] = p[i * d + j]!;
-  // x ↦ x⊙C + (x·P)⊙S is linear: its gradient is dy⊙C + ((dy⊙S)·Pᵀ), all plain 2-D products.
-  const rope = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
-    const t = args[0] as tf.Tensor;
-    return {
-      value: tf.add(tf.mul(t, tf.tensor2d(c, [N, d])), tf.mul(tf.reshape(matMulT(tf.reshape(t, [-1, d]), tf.tensor2d(p, [d, d])), t.shape), tf.tensor2d(s, [N, d]))), // [B, H, N, d]
-      gradFunc: (dy: tf.Tensor) => {
-        const scaled = tf.reshape(matMulT(tf.reshape(tf.mul(dy, tf.tensor2d(s, [N, d])), [-1, d]), tf.tensor2d(pT, [d, d])), dy.shape);
-        return tf.add(tf.mul(dy, tf.tensor2d(c, [N, d])), scaled);
-      },
-    };
-  }) as (t: tf.Tensor) => tf.Tensor;
+  return {
+    forward: (t) => tf.add(tf.mul(t, tf.tensor2d(c, [N, d])), tf.mul(tf.reshape(matMulT(tf.reshape(t, [-1, d]), tf.tensor2d(p, [d, d])), t.shape), tf.tensor2d(s, [N, d]))), // [B, H, N, d]
+    backward: (dy) => tf.add(tf.mul(dy, tf.tensor2d(c, [N, d])), tf.reshape(matMulT(tf.reshape(tf.mul(dy, tf.tensor2d(s, [N, d])), [-1, d]), tf.tensor2d(pT, [d, d])), dy.shape)),
+  };
+}
+
+/** x [B, H, N, d] → x with its first r dims rotated by position (r even, 0 < r ≤ d). */
+export function applyRope(x: tf.Tensor, r: number, theta: number): tf.Tensor {
+  const [, , N, d] = x.shape as [number, number, number, number];
+  const f = ropeFunctions(N, d, r, theta);
+  const rope = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => ({ value: f.forward(args[0] as tf.Tensor), gradFunc: (dy: tf.Tensor) => f.backward(dy) })) as (t: tf.Tensor) => tf.Tensor;
   return rope(x);
 }
