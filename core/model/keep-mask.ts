@@ -60,24 +60,10 @@ function statelessUniform(be: NativeBackend, shape: number[], seed: number): tf.
 }
 
 /**
- * 1 where an element is kept (probability 1 − rate), 0 where dropped: float32 of `shape`, seeded.
- * Native TensorFlow draws it in C++; other backends in JS. The caller scales by 1/(1 − rate).
+ * Native only: 1 with probability keepProbs (a number, or a tensor broadcast to `shape`, e.g.
+ * (1 − rate)·visible so masked cells are never kept), else 0 — floor(u + p) for u uniform in [0, 1).
  */
-export function keepMask(shape: number[], seed: number, rate: number): tf.Tensor {
-  const native = maskBackend();
-  if (native !== null) return tf.tidy(() => tf.floor(tf.add(statelessUniform(native, shape, seed), 1 - rate)));
-  const size = shape.reduce((a, b) => a * b, 1);
-  const keep = keepStream(seed, rate);
-  const out = new Float32Array(size);
-  for (let i = 0; i < size; i++) if (keep()) out[i] = 1;
-  return tf.tensor(out, shape, 'float32');
-}
-
-/**
- * Native only: 1 with probability keepProbs (broadcast to `shape`; e.g. (1 − rate)·visible, so
- * masked cells are never kept), else 0 — floor(u + p) for u uniform in [0, 1).
- */
-export function nativeKeepWhere(shape: number[], seed: number, keepProbs: tf.Tensor): tf.Tensor {
+export function nativeKeepWhere(shape: number[], seed: number, keepProbs: tf.Tensor | number): tf.Tensor {
   const native = maskBackend();
   if (native === null) throw new Error('nativeKeepWhere: the native backend is not active');
   return tf.tidy(() => tf.floor(tf.add(statelessUniform(native, shape, seed), keepProbs)));
@@ -85,11 +71,11 @@ export function nativeKeepWhere(shape: number[], seed: number, keepProbs: tf.Ten
 
 /** Inverted-dropout multipliers as a tensor: 0 with probability `rate`, else 1/(1 − rate). */
 export function dropoutMultipliers(shape: number[], seed: number, rate: number): tf.Tensor {
-  if (maskBackend() !== null) return tf.tidy(() => tf.mul(keepMask(shape, seed, rate), 1 / (1 - rate)));
+  if (maskBackend() !== null) return tf.tidy(() => tf.mul(nativeKeepWhere(shape, seed, 1 - rate), 1 / (1 - rate)));
   return tf.tensor(dropoutMask(seed, shape.reduce((a, b) => a * b, 1), rate), shape, 'float32');
 }
 
-/** True when keepMask draws in C++ (so a JS-built mask gains nothing). */
+/** True when masks are drawn in C++ (native TensorFlow, JS masks not forced). */
 export function keepMaskIsNative(): boolean {
   return maskBackend() !== null;
 }

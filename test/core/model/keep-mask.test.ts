@@ -4,7 +4,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../../../core/backend.ts';
-import { dropoutMask, dropoutMultipliers, keepMask, keepMaskIsNative, withJsKeepMasks } from '../../../core/model/keep-mask.ts';
+import { dropoutMask, dropoutMultipliers, keepMaskIsNative, nativeKeepWhere, withJsKeepMasks } from '../../../core/model/keep-mask.ts';
 import { encodeSequences, initHstu } from '../../../core/model/hstu.ts';
 import { randomBatch, tinyConfig } from './tiny-model.ts';
 import { nativeAbsentReason } from '../../helpers/native.ts';
@@ -46,7 +46,7 @@ test('JS masks: multipliers 0 or 1/(1 − rate) at the rate, reproducible per se
   const inv = Math.fround(1 / (1 - RATE));
   assert.equal(countEqual(m, inv) + countEqual(m, 0), SIZE);
   assertKeepRate(countEqual(m, inv), SIZE, RATE);
-  checkKeepMask((seed) => keepMask([SIZE], seed, RATE).dataSync() as Float32Array);
+  checkKeepMask((seed) => Float32Array.from(dropoutMask(seed, SIZE, RATE), (v) => (v === 0 ? 0 : 1)));
   assert.deepEqual(dropoutMultipliers([SIZE], 3, RATE).dataSync(), m, 'the tensor form is the same mask');
 });
 
@@ -55,7 +55,15 @@ const nativeAbsent = nativeAbsentReason();
 test('native masks (TF StatelessRandomUniform): 0/1 at the rate, reproducible per seed; JS forced on request', { skip: nativeAbsent ?? false }, async () => {
   assert.equal(await initBackend('tensorflow'), 'tensorflow');
   assert.equal(keepMaskIsNative(), true);
-  checkKeepMask((seed) => tf.tidy(() => keepMask([SIZE / 1024, 1024], seed, RATE).dataSync() as Float32Array));
+  checkKeepMask((seed) => tf.tidy(() => nativeKeepWhere([SIZE / 1024, 1024], seed, 1 - RATE).dataSync() as Float32Array));
+  // Per-cell keep probabilities (the attention's (1 − rate)·visible): cells with p = 0 are never kept.
+  const visible = tf.tensor2d(Float32Array.from({ length: 1024 }, (_, j) => (j % 2 === 0 ? 1 - RATE : 0)), [1, 1024]);
+  const kept = tf.tidy(() => nativeKeepWhere([SIZE / 1024, 1024], 9, visible).dataSync());
+  let keptOdd = 0;
+  let keptEven = 0;
+  kept.forEach((v, i) => { if (v === 1) { if (i % 2 === 1) keptOdd++; else keptEven++; } });
+  assert.equal(keptOdd, 0, 'never kept where the keep probability is 0');
+  assertKeepRate(keptEven, SIZE / 2, RATE);
   const inv = Math.fround(1 / (1 - RATE));
   const mult = dropoutMultipliers([SIZE], 3, RATE).dataSync();
   assert.equal(countEqual(mult, inv) + countEqual(mult, 0), SIZE, 'multipliers are 0 or 1/(1 − rate)');
