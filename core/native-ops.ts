@@ -23,9 +23,14 @@ export function nativeBackend(): NativeBackend | null {
   return tf.getBackend() === 'tensorflow' ? (tf.backend() as unknown as NativeBackend) : null;
 }
 
+/** An op attribute of the binding's kind `kind` (string, shape, bool or type). */
+export function opAttr(be: NativeBackend, name: string, kind: 'TF_ATTR_STRING' | 'TF_ATTR_SHAPE' | 'TF_ATTR_BOOL' | 'TF_ATTR_TYPE', value: unknown): OpAttr {
+  return { name, type: be.binding[kind], value };
+}
+
 /** A 'type' attribute: float32 or int32. */
 export function typeAttr(be: NativeBackend, name: string, dtype: 'float32' | 'int32' = 'float32'): OpAttr {
-  return { name, type: be.binding.TF_ATTR_TYPE, value: dtype === 'float32' ? be.binding.TF_FLOAT : be.binding.TF_INT32 };
+  return opAttr(be, name, 'TF_ATTR_TYPE', dtype === 'float32' ? be.binding.TF_FLOAT : be.binding.TF_INT32);
 }
 
 /** SigmoidGrad(y, dy) = dy·y·(1 − y), one kernel. */
@@ -47,5 +52,5 @@ export function matMul2dRaw(be: NativeBackend, a: tf.Tensor, b: tf.Tensor, trans
 }
 
 export function boolAttr(be: NativeBackend, name: string, value: boolean): OpAttr {
-  return { name, type: be.binding.TF_ATTR_BOOL, value };
+  return opAttr(be, name, 'TF_ATTR_BOOL', value);
 }

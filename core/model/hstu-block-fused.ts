@@ -19,7 +19,7 @@ import { type ForwardContext, layerNormBackward, layerNormForward, nextDropoutSe
 import { matMulT } from './fast-ops.ts';
 import { dropoutMultipliers } from './keep-mask.ts';
 import { ropeFunctions } from './rope.ts';
-import { type AttentionMask, attentionWeights } from './hstu-block.ts';
+import { type AttentionMask, attentionWeights, splitHeads } from './hstu-block.ts';
 import { type BiasIndices, relativeBias } from './relative-bias.ts';
 
 const PARAMS = ['ln_in.g', 'ln_in.b', 'uvqk.w', 'uvqk.b', 'ln_attn.g', 'ln_attn.b', 'out.w', 'out.b'] as const;
@@ -39,8 +39,7 @@ export function hstuBlockFused(
   const mO = drop ? dropoutMultipliers([R, D], nextDropoutSeed(ctx), ctx.dropoutRate) : null;
   const rowScale = scale === 1 ? mask.rowScale : tf.mul(mask.rowScale, scale); // [B, 1, N, 1]
   const rope = c.useRope ? ropeFunctions(N, dqk, ropeDim(c), c.ropeTheta) : null;
-  /** [R, H·d] → [B·H, N, d] */
-  const heads = (t: tf.Tensor, d: number) => tf.reshape(tf.transpose(tf.reshape(t, [B, N, H, d]), [0, 2, 1, 3]), [B * H, N, d]);
+  const heads = (t: tf.Tensor, d: number) => splitHeads(t, B, N, H, d); // [R, H·d] → [B·H, N, d]
   /** [B·H, N, d] → [R, H·d] */
   const unheads = (t: tf.Tensor, d: number) => tf.reshape(tf.transpose(tf.reshape(t, [B, H, N, d]), [0, 2, 1, 3]), [R, H * d]);
   const rotate = (t: tf.Tensor, f: 'forward' | 'backward') => (rope === null ? t : tf.reshape(rope[f](tf.reshape(t, [B, H, N, dqk])), [B * H, N, dqk]));

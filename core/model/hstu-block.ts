@@ -30,8 +30,8 @@ export function initHstuBlock(p: ModelParams, c: ModelConfig, name: string, rng:
   initLinear(p, `${name}.out`, H * c.linearDim, D, rng);
 }
 
-/** [B, N, H·d] → [B·H, N, d] */
-function splitHeads(x: tf.Tensor, B: number, N: number, H: number, d: number): tf.Tensor {
+/** [B, N, H·d] (or [B·N, H·d]) → [B·H, N, d] */
+export function splitHeads(x: tf.Tensor, B: number, N: number, H: number, d: number): tf.Tensor {
   return tf.reshape(tf.transpose(tf.reshape(x, [B, N, H, d]), [0, 2, 1, 3]), [B * H, N, d]);
 }
 

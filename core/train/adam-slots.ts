@@ -9,7 +9,7 @@
 // v ← β2·v + (1 − β2)·g², with lr_t = lr·√bc2/bc1 and ε̂ = ε·√bc2 (bc = 1 − β^t), which equals
 // p·decay − (lr/bc1)·m / (√v/√bc2 + ε).
 import * as tf from '@tensorflow/tfjs';
-import { type NativeBackend, type OpAttr, nativeBackend, typeAttr } from '../native-ops.ts';
+import { type NativeBackend, boolAttr, nativeBackend, opAttr, typeAttr } from '../native-ops.ts';
 
 /** One update's hyper-parameters. */
 export interface AdamStep {
@@ -101,8 +101,8 @@ export class ResourceAdamSlot implements AdamSlot {
     this.be = nativeBackend()!;
     this.shape = init.shape;
     [this.p, this.m, this.v] = [0, 1, 2].map(() => tf.keep(this.be.executeSingleOutput('VarHandleOp', [
-      this.attr('container', 'TF_ATTR_STRING', ''), this.attr('shared_name', 'TF_ATTR_STRING', ANONYMOUS),
-      this.floatAttr('dtype'), this.attr('shape', 'TF_ATTR_SHAPE', init.shape)], []))) as [tf.Tensor, tf.Tensor, tf.Tensor];
+      opAttr(this.be, 'container', 'TF_ATTR_STRING', ''), opAttr(this.be, 'shared_name', 'TF_ATTR_STRING', ANONYMOUS),
+      typeAttr(this.be, 'dtype'), opAttr(this.be, 'shape', 'TF_ATTR_SHAPE', init.shape)], []))) as [tf.Tensor, tf.Tensor, tf.Tensor];
     this.assign(this.p, init);
     tf.tidy(() => {
       this.assign(this.m, tf.zerosLike(init));
@@ -110,20 +110,12 @@ export class ResourceAdamSlot implements AdamSlot {
     });
   }
 
-  private attr(name: string, type: keyof NativeBackend['binding'], value: unknown): OpAttr {
-    return { name, type: this.be.binding[type], value };
-  }
-
-  private floatAttr(name: string): OpAttr {
-    return typeAttr(this.be, name);
-  }
-
   private assign(handle: tf.Tensor, value: tf.Tensor): void {
-    this.be.executeMultipleOutputs('AssignVariableOp', [this.floatAttr('dtype')], [handle, value], 0);
+    this.be.executeMultipleOutputs('AssignVariableOp', [typeAttr(this.be, 'dtype')], [handle, value], 0);
   }
 
   private read(handle: tf.Tensor): tf.Tensor {
-    return this.be.executeSingleOutput('ReadVariableOp', [this.floatAttr('dtype')], [handle]);
+    return this.be.executeSingleOutput('ReadVariableOp', [typeAttr(this.be, 'dtype')], [handle]);
   }
 
   update(g: tf.Tensor, _g2: tf.Tensor | null, s: AdamStep, params: tf.Tensor | null): tf.Tensor {
@@ -140,7 +132,7 @@ export class ResourceAdamSlot implements AdamSlot {
       const grad = s.gradScale === 1 ? g : tf.mul(g, s.gradScale);
       const scalar = (x: number) => tf.scalar(x, 'float32');
       this.be.executeMultipleOutputs('ResourceApplyAdam',
-        [this.floatAttr('T'), this.attr('use_locking', 'TF_ATTR_BOOL', false), this.attr('use_nesterov', 'TF_ATTR_BOOL', false)],
+        [typeAttr(this.be, 'T'), boolAttr(this.be, 'use_locking', false), boolAttr(this.be, 'use_nesterov', false)],
         [this.p, this.m, this.v, scalar(s.beta1 ** s.t), scalar(s.beta2 ** s.t), scalar(s.lr), scalar(s.beta1), scalar(s.beta2), scalar(epsHat), grad], 0);
     });
     return this.read(this.p);
