@@ -37,7 +37,7 @@ export function findMmFolder(rawDir: string, fid: string): string {
   try {
     names = readdirSync(root);
   } catch {
-    throw inputError(root, null, `not found (mm_emb_id lists ${fid}; expected ${root}/emb_${fid}_<dim>/)`);
+    throw inputError(root, null, `not found (mm_emb_id lists ${fid}; expected ${root}/emb_${fid}_<dim>/; for data without multimodal embeddings, e.g. an imported log, set mm_emb_id: [])`);
   }
   const hits = names.filter((n) => n.startsWith(`emb_${fid}_`) && statSync(join(root, n)).isDirectory()).sort();
   if (hits.length === 0) throw inputError(join(root, `emb_${fid}_*`), null, `not found (mm_emb_id lists ${fid})`);
