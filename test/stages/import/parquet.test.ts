@@ -22,6 +22,6 @@ test('Parquet: typed columns import like the equivalent CSV', async () => {
   const seq = readFileSync(join(dir, 'pq', 'seq.jsonl'), 'utf8');
   assert.deepEqual(seq.trim().split('\n'), ['[[1, 2, null, null, 1, 2000000], [1, 1, null, null, 1, 3000000]]', '[[2, 2, null, null, 1, 1000000]]']);
   for (const f of ['seq.jsonl', 'indexer.pkl', 'seq_offsets.pkl', 'item_feat_dict.json']) {
-    assert.ok(readFileSync(join(dir, 'pq', f)).equals(readFileSync(join(dir, 'csv', f))), `${f} identical to the CSV import`);
+    assert.equal(readFileSync(join(dir, 'pq', f), 'latin1'), readFileSync(join(dir, 'csv', f), 'latin1'), `${f} identical to the CSV import`);
   }
 });
