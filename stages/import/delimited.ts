@@ -165,11 +165,10 @@ function isAscii(b: Uint8Array, s: number, e: number): boolean {
   return true;
 }
 
+/** ASCII bytes as a string, through Buffer's native latin1 slice (a view: no copy). */
 function ascii(b: Uint8Array, s: number, e: number): string {
-  return e - s < 64 ? String.fromCharCode(...b.subarray(s, e)) : latin1.decode(b.subarray(s, e));
+  return Buffer.from(b.buffer, b.byteOffset + s, e - s).toString('latin1');
 }
-
-const latin1 = new TextDecoder('latin1');
 
 function concat(parts: Uint8Array[]): Uint8Array {
   const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
