@@ -6,42 +6,12 @@
 //                        'u': {raw user id: re-id}, 'a': {1: 1, 0: 2}} (protocol 4, as the real file)
 //   item_feat_dict.json  {item re-id: {fid: v}} for every item ({} when the item has no features)
 //   item_ids.tsv         re-id → raw item id, only when raw item ids are not all integers (creative id = re-id)
-import { closeSync, openSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { PyDefaultDict, PyDict, writePickle, type PickleValue } from '../../core/pickle.ts';
 import type { Progress } from '../../core/progress.ts';
+import { TextFile, writeBytes } from '../../core/text-file.ts';
 import type { Interactions } from './interactions.ts';
 import type { SideFeature, SideFeatures } from './side-features.ts';
-
-/** Buffered text output that counts bytes (everything written here is ASCII). */
-class TextOut {
-  private readonly fd: number;
-  private parts: string[] = [];
-  private chars = 0;
-  bytes = 0;
-
-  constructor(path: string) {
-    this.fd = openSync(path, 'w');
-  }
-
-  write(s: string): void {
-    this.parts.push(s);
-    this.chars += s.length;
-    this.bytes += Buffer.byteLength(s);
-    if (this.chars >= 1 << 20) this.flush();
-  }
-
-  private flush(): void {
-    if (this.parts.length > 0) writeSync(this.fd, this.parts.join(''));
-    this.parts = [];
-    this.chars = 0;
-  }
-
-  close(): void {
-    this.flush();
-    closeSync(this.fd);
-  }
-}
 
 export interface TaacFolderStats {
   seqBytes: number;
@@ -87,7 +57,7 @@ export function writeTaacFolder(dir: string, ev: Interactions, item: SideFeature
   const recordText = ev.itemIds.map((_, k) => featureObject(itemFeatures, k + 1, true));
   const stats: TaacFolderStats = { seqBytes: 0, profileRecords: 0, itemsWithFeatures: itemText.filter((t) => t !== null).length, creativeIds: 'raw' };
 
-  const seq = new TextOut(join(dir, 'seq.jsonl'));
+  const seq = new TextFile(join(dir, 'seq.jsonl'));
   const offsets: number[] = [];
   const userCount = ev.userIds.length;
   for (let u = 1; u <= userCount; u++) {
@@ -115,7 +85,7 @@ export function writeTaacFolder(dir: string, ev: Interactions, item: SideFeature
   const raw = creativeIds(ev.itemIds);
   if (raw === null) {
     stats.creativeIds = 're-id';
-    const tsv = new TextOut(join(dir, 'item_ids.tsv'));
+    const tsv = new TextFile(join(dir, 'item_ids.tsv'));
     tsv.write('item_reid\titem_id\n');
     ev.itemIds.forEach((id, k) => tsv.write(`${k + 1}\t${id}\n`));
     tsv.close();
@@ -130,16 +100,10 @@ export function writeTaacFolder(dir: string, ev: Interactions, item: SideFeature
   ]);
   writeBytes(join(dir, 'indexer.pkl'), writePickle(indexer, { protocol: 4 }));
 
-  const dict = new TextOut(join(dir, 'item_feat_dict.json'));
+  const dict = new TextFile(join(dir, 'item_feat_dict.json'));
   dict.write('{');
   itemText.forEach((t, k) => dict.write(`${k > 0 ? ', ' : ''}"${k + 1}": ${t ?? '{}'}`));
   dict.write('}');
   dict.close();
   return stats;
-}
-
-function writeBytes(path: string, bytes: Uint8Array): void {
-  const fd = openSync(path, 'w');
-  writeSync(fd, bytes);
-  closeSync(fd);
 }

@@ -3,11 +3,12 @@
 //   creative_emb/emb_81_32/part-0000N, creative_emb/emb_82_1024/part-0000N (dim = synth_mm_large_dim),
 //   predict_seq.jsonl + predict_set.jsonl (when synth_predict_users > 0), truth.jsonl (the oracle).
 // seq.jsonl streams user by user in a seeded shuffled order; no line is kept after it is written.
-import { closeSync, mkdirSync, openSync, writeSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { writePickle } from '../../core/pickle.ts';
 import type { Progress } from '../../core/progress.ts';
 import { Rng } from '../../core/rng.ts';
+import { TextFile, writeBytes } from '../../core/text-file.ts';
 import { mmFolderName, mmPartLines, mmSpecs, MM_PARTS } from './embeddings.ts';
 import { buildFeatureIndex, drawItemFeatures, drawUserFeatures, USER_FEATURES } from './features.ts';
 import { buildIndexer } from './indexer.ts';
@@ -30,36 +31,6 @@ export interface SynthSummary {
   predictUsers: number;
   /** training users with fewer than two clicks (the split cannot give them both targets) */
   usersUnderTwoClicks: number;
-}
-
-/** Buffered append-only text file that counts the bytes it has written (all output is ASCII). */
-class TextFile {
-  private readonly fd: number;
-  private pending: string[] = [];
-  private pendingChars = 0;
-  bytes = 0;
-
-  constructor(path: string) {
-    this.fd = openSync(path, 'w');
-  }
-
-  write(text: string): void {
-    this.pending.push(text);
-    this.pendingChars += text.length;
-    this.bytes += text.length;
-    if (this.pendingChars >= 1 << 20) this.flush();
-  }
-
-  private flush(): void {
-    if (this.pendingChars > 0) writeSync(this.fd, this.pending.join(''));
-    this.pending = [];
-    this.pendingChars = 0;
-  }
-
-  close(): void {
-    this.flush();
-    closeSync(this.fd);
-  }
 }
 
 /** Line order of seq.jsonl: training user indices, shuffled (stream `seed/10`), so lines are not in id order. */
@@ -106,19 +77,14 @@ export function writeSyntheticDataset(dir: string, params: SynthParams, progress
   truth.close();
 
   const predictIds = predictUserIds(world);
-  writeSync1(join(dir, 'seq_offsets.pkl'), writePickle(offsets, { protocol: 3 }));
-  writeSync1(join(dir, 'indexer.pkl'), writePickle(buildIndexer(world, index, predictIds), { protocol: 4 }));
+  writeBytes(join(dir, 'seq_offsets.pkl'), writePickle(offsets, { protocol: 3 }));
+  writeBytes(join(dir, 'indexer.pkl'), writePickle(buildIndexer(world, index, predictIds), { protocol: 4 }));
   writeItemFeatDict(join(dir, 'item_feat_dict.json'), world, ctx.itemFeatureText);
   writeEmbeddings(join(dir, 'creative_emb'), world, progress);
   if (predictIds.length > 0) writePredictFiles(dir, ctx, predictIds);
   return summary;
 }
 
-function writeSync1(path: string, bytes: Uint8Array): void {
-  const fd = openSync(path, 'w');
-  writeSync(fd, bytes);
-  closeSync(fd);
-}
 
 function countEvents(ev: UserEvents, s: SynthSummary): void {
   let clicks = 0;
