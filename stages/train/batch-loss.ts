@@ -7,10 +7,8 @@
 //   loss = streamed InfoNCE with margins, temperature, position weights and accidental-hit masking
 //        + l2_emb · ‖W‖ for every item embedding table (the seed's torch.norm penalty)
 import * as tf from '@tensorflow/tfjs';
-import type { ModelConfig } from '../../core/model/config.ts';
-import { gatherRows } from '../../core/model/fast-ops.ts';
-import { encodeSequencesAndTargets } from '../../core/model/hstu.ts';
-import type { ModelParams } from '../../core/model/init.ts';
+import { gatherRows } from '../../core/ops/fast-ops.ts';
+import type { SequenceModel } from '../../core/model/sequence-model.ts';
 import type { CutBatch } from '../../core/sequences/batch.ts';
 import type { ItemStore } from '../../core/sequences/item-store.ts';
 import type { NamedGrads } from '../../core/train/adamw.ts';
@@ -39,8 +37,7 @@ export function positivePositions(isPositive: Uint8Array): Int32Array {
 
 /** Forward + backward of one micro-batch; `memory` are the bank's detached negatives. */
 export function batchLoss(
-  p: ModelParams,
-  c: ModelConfig,
+  model: SequenceModel,
   store: ItemStore,
   cb: CutBatch,
   negativeIds: Int32Array,
@@ -49,6 +46,7 @@ export function batchLoss(
   dropoutSeed: number,
 ): BatchLossResult {
   const { batch, positives } = cb;
+  const { params: p, config: c } = model;
   const [B, N, D] = [batch.batchSize, batch.seqLen, c.hiddenUnits];
   const at = positivePositions(positives.isPositive);
   const M = at.length;
@@ -67,7 +65,7 @@ export function batchLoss(
 
   const kept: { negatives?: tf.Tensor2D } = {};
   const { value, grads } = tf.variableGrads(() => {
-    const encoded = encodeSequencesAndTargets(p, c, batch, targets, { training: true, seed: dropoutSeed }); // one item-table lookup
+    const encoded = model.encodeSequencesAndTargets(batch, targets, { training: true, seed: dropoutSeed }); // one item-table lookup
     const states = tf.reshape(encoded.states, [B * N, D]); // [B·N, D]
     const query = gatherRows(states, tf.tensor1d(at, 'int32')) as tf.Tensor2D; // [M, D]
     const items = encoded.items; // [M + K, D]

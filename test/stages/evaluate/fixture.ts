@@ -6,8 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse } from 'yaml';
 import { buildModelConfig, type ModelConfig } from '../../../core/model/config.ts';
-import { initHstu } from '../../../core/model/hstu.ts';
-import { saveModel } from '../../../core/model/weights-io.ts';
+import { initModel } from '../../../core/model/sequence-model.ts';
 import { buildFeatureSchema, readManifests } from '../../../core/sequences/feature-schema.ts';
 import { observeArrayLen } from '../../../core/sequences/user-shards.ts';
 import { runStages, writeParamsFile } from '../../helpers/stage-runner.ts';
@@ -53,9 +52,9 @@ export function tinyConfig(a: Artifacts): ModelConfig {
 /** A freshly initialised model saved as `<modelDir>/<which>/` (the train stage's layout). */
 export async function saveTinyModel(a: Artifacts, modelDir: string, which: 'best' | 'final', seed = 7): Promise<ModelConfig> {
   const config = tinyConfig(a);
-  const params = initHstu(config, seed);
-  await saveModel(join(modelDir, which), params, config);
-  params.dispose();
+  const model = initModel(config, seed);
+  await model.save(join(modelDir, which));
+  model.dispose();
   return config;
 }
 
