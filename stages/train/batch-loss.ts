@@ -1,6 +1,6 @@
 // The loss of one micro-batch and its gradients (SPEC §6):
 //   queries   = states at every position that has a next item        [M, D]
-//   positives = target-branch embeddings of those next items         [M, D]
+//   positives = the model's target embeddings of those next items   [M, D]
 //   negatives = the step's bucket-sampled items (shared, trainable)  [K, D]
 //             + the in-batch positives (trainable)                   [M, D]
 //             + the memory bank of earlier steps' negatives (detached)
@@ -33,6 +33,25 @@ export function positivePositions(isPositive: Uint8Array): Int32Array {
   const out = new Int32Array(m);
   for (let i = 0, k = 0; i < isPositive.length; i++) if (isPositive[i] === 1) out[k++] = i;
   return out;
+}
+
+/**
+ * The negatives every positive row is contrasted with, in the loss's order:
+ *   1. the step's bucket-sampled items, shared by every row, trainable (absent when num_negatives is 0)
+ *   2. the in-batch positives: every row's positive item, the row's own included, trainable
+ *   3. the memory bank: earlier steps' sampled negatives, detached, oldest step first
+ * A negative whose id equals the row's positive id is masked inside the loss (streamedInfoNce): the
+ * row's own in-batch positive and every accidental hit in any bank never count; duplicates that are
+ * not hits count once per occurrence.
+ */
+export function negativeBanks(
+  sampled: tf.Tensor2D, sampledIds: Int32Array, positive: tf.Tensor2D, positiveIds: Int32Array, memory: NegativeBank[],
+): NegativeBank[] {
+  return [
+    ...(sampledIds.length > 0 ? [{ emb: sampled, ids: sampledIds, detached: false }] : []),
+    { emb: positive, ids: positiveIds, detached: false },
+    ...memory,
+  ];
 }
 
 /** Forward + backward of one micro-batch; `memory` are the bank's detached negatives. */
@@ -72,11 +91,7 @@ export function batchLoss(
     const positive = tf.slice(items, [0, 0], [M, D]) as tf.Tensor2D; // [M, D]
     const negative = tf.slice(items, [M, 0], [K, D]) as tf.Tensor2D; // [K, D]
     kept.negatives = tf.keep(negative);
-    const banks: NegativeBank[] = [
-      ...(K > 0 ? [{ emb: negative, ids: negativeIds, detached: false }] : []),
-      { emb: positive, ids: positiveIds, detached: false },
-      ...memory,
-    ];
+    const banks = negativeBanks(negative, negativeIds, positive, positiveIds, memory);
     let loss: tf.Scalar = streamedInfoNce({ query, positive, positiveIds, positiveActions, weights, banks }, s);
     for (const table of itemTables) if (s.l2_emb > 0) loss = tf.add(loss, tf.mul(tf.norm(table), s.l2_emb));
     return loss;
