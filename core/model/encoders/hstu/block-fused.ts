@@ -20,7 +20,8 @@ import { siluSlope } from '../../../ops/activations.ts';
 import { matMulT } from '../../../ops/fast-ops.ts';
 import { dropoutMultipliers } from '../../../ops/keep-mask.ts';
 import { ropeFunctions } from './rope.ts';
-import { type AttentionMask, attentionWeights, splitHeads } from './block.ts';
+import { type AttentionMask, attentionWeights } from './block.ts';
+import { splitHeads } from '../../heads.ts';
 import { type BiasIndices, relativeBias } from './relative-bias.ts';
 
 const PARAMS = ['ln_in.g', 'ln_in.b', 'uvqk.w', 'uvqk.b', 'ln_attn.g', 'ln_attn.b', 'out.w', 'out.b'] as const;

@@ -18,6 +18,7 @@ import { type ForwardContext, dropout, initLayerNorm, initLinear, layerNorm, lin
 import { silu, siluSlope } from '../../../ops/activations.ts';
 import { attentionKeepMask } from '../../../ops/keep-mask.ts';
 import { batchMatMul, batchMatMulBT } from '../../../ops/fast-ops.ts';
+import { splitHeads } from '../../heads.ts';
 import { applyRope } from './rope.ts';
 import { type BiasIndices, initRelativeBias, relativeBias } from './relative-bias.ts';
 
@@ -30,11 +31,6 @@ export function initHstuBlock(p: ModelParams, c: HstuModelConfig, name: string, 
   initRelativeBias(p, `${name}.rab`, c.maxlen + 1, h.timeBuckets, c.loadTimeIntervals, rng);
   initLayerNorm(p, `${name}.ln_attn`, H * h.linearDim);
   initLinear(p, `${name}.out`, H * h.linearDim, D, rng);
-}
-
-/** [B, N, H·d] (or [B·N, H·d]) → [B·H, N, d] */
-export function splitHeads(x: tf.Tensor, B: number, N: number, H: number, d: number): tf.Tensor {
-  return tf.reshape(tf.transpose(tf.reshape(x, [B, N, H, d]), [0, 2, 1, 3]), [B * H, N, d]);
 }
 
 /**

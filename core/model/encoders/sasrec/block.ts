@@ -17,6 +17,7 @@ import type { ModelParams } from '../../init.ts';
 import { type ForwardContext, dropout, initLayerNorm, initLinear, layerNorm, linear } from '../../layers.ts';
 import { relu } from '../../../ops/activations.ts';
 import { batchMatMul, batchMatMulBT } from '../../../ops/fast-ops.ts';
+import { mergeHeads, splitHeads } from '../../heads.ts';
 
 /** Additive attention mask value: exp(−1e9 − max) is exactly 0 in float32, and a fully masked (padding) row stays finite. */
 export const MASKED = -1e9;
@@ -33,16 +34,6 @@ export function initSasrecBlock(p: ModelParams, c: SasrecModelConfig, name: stri
   initLayerNorm(p, `${name}.ln_ffn`, D);
   initLinear(p, `${name}.ffn1`, D, D, rng, true, xavier(D, D));
   initLinear(p, `${name}.ffn2`, D, D, rng, true, xavier(D, D));
-}
-
-/** [B, N, H·d] → [B·H, N, d] */
-function splitHeads(x: tf.Tensor, B: number, N: number, H: number, d: number): tf.Tensor {
-  return tf.reshape(tf.transpose(tf.reshape(x, [B, N, H, d]), [0, 2, 1, 3]), [B * H, N, d]);
-}
-
-/** [B·H, N, d] → [B, N, H·d] */
-function mergeHeads(x: tf.Tensor, B: number, N: number, H: number, d: number): tf.Tensor {
-  return tf.reshape(tf.transpose(tf.reshape(x, [B, H, N, d]), [0, 2, 1, 3]), [B, N, H * d]);
 }
 
 /** Causal softmax multi-head attention: query input q̂, key/value input x, both [B, N, D] → [B, N, D]. */
