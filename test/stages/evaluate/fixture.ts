@@ -41,17 +41,17 @@ export async function buildArtifacts(over: Record<string, unknown> = {}): Promis
   return a;
 }
 
-/** The model config train would build for these artifacts with TINY_PARAMS. */
-export function tinyConfig(a: Artifacts): ModelConfig {
+/** The model config train would build for these artifacts with TINY_PARAMS (and `over`, e.g. model_type). */
+export function tinyConfig(a: Artifacts, over: Record<string, unknown> = {}): ModelConfig {
   const m = readManifests(a.ingest, a.features);
   const schema = buildFeatureSchema(m, observeArrayLen(a.ingest, m));
-  const p = { ...(parse(readFileSync(a.params, 'utf8')) as Record<string, unknown>) };
+  const p = { ...(parse(readFileSync(a.params, 'utf8')) as Record<string, unknown>), ...over };
   return buildModelConfig(p as unknown as Parameters<typeof buildModelConfig>[0], schema, m.ingest.items + 1);
 }
 
 /** A freshly initialised model saved as `<modelDir>/<which>/` (the train stage's layout). */
-export async function saveTinyModel(a: Artifacts, modelDir: string, which: 'best' | 'final', seed = 7): Promise<ModelConfig> {
-  const config = tinyConfig(a);
+export async function saveTinyModel(a: Artifacts, modelDir: string, which: 'best' | 'final', seed = 7, over: Record<string, unknown> = {}): Promise<ModelConfig> {
+  const config = tinyConfig(a, over);
   const model = initModel(config, seed);
   await model.save(join(modelDir, which));
   model.dispose();
