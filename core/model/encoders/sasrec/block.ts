@@ -8,8 +8,8 @@
 //                                                       references do): pre-LN on the attention input
 //   x ← h + Dropout(Dropout(ReLU(h·W₁ + b₁))·W₂ + b₂)  point-wise FFN with its residual
 //   x ← x ⊙ valid                                    padding rows stay 0
-// d = D/H per head. ReLU as the paper (the reference also offers GELU). LayerNorms are learned
-// (γ = 1, β = 0 at init, Kang's `normalize`); the reference's are plain (eps 1e-8) — equal at init.
+// d = D/H per head. ReLU as the paper (the reference also offers GELU). LayerNorms are the project's
+// (learned γ = 1, β = 0 at init, as Kang's `normalize`; eps 1e-5); the reference's have no γ/β, eps 1e-8.
 import * as tf from '@tensorflow/tfjs';
 import type { Rng } from '../../../rng.ts';
 import type { SasrecModelConfig } from '../../config.ts';
