@@ -1,4 +1,4 @@
-// Benchmark of the HSTU model at the params.yaml sizes: forward and forward+backward time and
+// Benchmark of the sequence model (params.yaml's model_type) at the params.yaml sizes: forward and forward+backward time and
 // tokens/s, on wasm and (for a small batch) cpu. Feature schema shaped like TencentGR (13 item
 // sparse, 4+4 user sparse/array, 11 time, 10 dynamic, multimodal 81 of dim 32, 58k items).
 // Usage: npx tsx bench/model.ts [--backends wasm,cpu] [--reps 5]
@@ -6,7 +6,7 @@ import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
 import { loadParams } from '../core/params.ts';
 import { buildModelConfig, type FeatureSchema, type ModelConfig } from '../core/model/config.ts';
-import { encodeSequences, encodeTargets, initHstu, lastPosition } from '../core/model/hstu.ts';
+import { initModel, lastPosition } from '../core/model/sequence-model.ts';
 import { randomBatch, randomTargets } from '../core/model/random-batch.ts';
 
 const cat = (fids: string[], vocab: number) => fids.map((fid) => ({ fid, vocab }));
@@ -37,12 +37,13 @@ function median(xs: number[]): number {
 
 function bench(c: ModelConfig, B: number, reps: number): { fwd: number; fwdBwd: number } {
   const N = c.maxlen + 1;
-  const p = initHstu(c, 1);
+  const model = initModel(c, 1);
+  const p = model.params;
   const batch = randomBatch(c, 2, B, N, Array.from({ length: B }, (_, i) => Math.max(2, N - (i % 4) * 8)));
   const targets = randomTargets(c, 3, B * 2);
   const forward = () => {
-    const s = encodeSequences(p, c, batch, { training: true, seed: 1 });
-    const items = encodeTargets(p, c, targets);
+    const s = model.encodeSequences(batch, { training: true, seed: 1 });
+    const items = model.encodeTargets(targets);
     return tf.tidy(() => tf.sum(tf.matMul(lastPosition(s), items, false, true)) as tf.Scalar);
   };
   const time = (f: () => void): number[] => {
@@ -64,7 +65,7 @@ function bench(c: ModelConfig, B: number, reps: number): { fwd: number; fwdBwd: 
   return { fwd: median(fwd), fwdBwd: median(fwdBwd) };
 }
 
-const params = loadParams(['maxlen', 'hidden_units', 'num_blocks', 'num_heads', 'linear_dim', 'attention_dim', 'dropout_rate',
+const params = loadParams(['model_type', 'sasrec_features', 'maxlen', 'hidden_units', 'num_blocks', 'num_heads', 'linear_dim', 'attention_dim', 'dropout_rate',
   'use_rope', 'rope_theta', 'rope_partial_dim', 'attn_norm', 'load_time_intervals', 'batch_size']);
 const config = buildModelConfig(params, FEATURES, 58735);
 const reps = Number(arg('reps', '5'));
@@ -73,6 +74,6 @@ for (const backend of arg('backends', 'wasm,cpu').split(',')) {
   const B = backend === 'cpu' ? Math.min(8, params.batch_size) : params.batch_size;
   const { fwd, fwdBwd } = bench(config, B, reps);
   const tokens = B * (config.maxlen + 1);
-  console.log(`[bench/model] ${backend} B=${B} N=${config.maxlen + 1} D=${config.hiddenUnits} blocks=${config.numBlocks} heads=${config.numHeads}: ` +
+  console.log(`[bench/model] ${config.encoder.type} ${backend} B=${B} N=${config.maxlen + 1} D=${config.hiddenUnits} blocks=${config.numBlocks} heads=${config.numHeads}: ` +
     `forward ${fwd.toFixed(0)} ms (${Math.round(tokens / fwd * 1000)} tokens/s), forward+backward ${fwdBwd.toFixed(0)} ms (${Math.round(tokens / fwdBwd * 1000)} tokens/s)`);
 }

@@ -23,8 +23,8 @@ import { type LoadedBackend, initBackend } from '../core/backend.ts';
 import type { ModelConfig } from '../core/model/config.ts';
 import { validateModelConfig } from '../core/model/config.ts';
 import { TOKEN_PAD } from '../core/model/batch.ts';
-import { gatherRows } from '../core/model/fast-ops.ts';
-import { encodeSequencesAndTargets, initHstu } from '../core/model/hstu.ts';
+import { gatherRows } from '../core/ops/fast-ops.ts';
+import { initModel } from '../core/model/sequence-model.ts';
 import type { ModelParams } from '../core/model/init.ts';
 import { randomBatch, randomTargets } from '../core/model/random-batch.ts';
 import { Rng } from '../core/rng.ts';
@@ -45,9 +45,9 @@ const NO_FEATURES = {
 };
 
 export const RACE_CONFIG: ModelConfig = validateModelConfig({
-  itemVocab: ITEMS + 1, maxlen: N - 1, hiddenUnits: 64, numBlocks: 2, numHeads: 4, linearDim: 16, attentionDim: 16,
-  dropoutRate: 0.2, useRope: true, ropeTheta: 10000, ropePartialDim: 8, attnNorm: 'padded', loadTimeIntervals: true,
-  fieldDim: 64, timeBuckets: 128, numActions: 3, features: NO_FEATURES,
+  itemVocab: ITEMS + 1, maxlen: N - 1, hiddenUnits: 64, numBlocks: 2, numHeads: 4, dropoutRate: 0.2, loadTimeIntervals: true,
+  fieldDim: 64, numActions: 3, features: NO_FEATURES,
+  encoder: { type: 'hstu', linearDim: 16, attentionDim: 16, useRope: true, ropeTheta: 10000, ropePartialDim: 8, attnNorm: 'padded', timeBuckets: 128 },
   ...JSON.parse(process.env['RACE_OVERRIDE'] ?? '{}'),
 });
 
@@ -97,7 +97,8 @@ interface RaceStep {
 /** The model, optimizer and a fixed batch on the current backend; each step draws fresh negatives. */
 function makeRaceStep(): RaceStep {
   const c = RACE_CONFIG;
-  const p: ModelParams = initHstu(c, 1);
+  const model = initModel(c, 1);
+  const p: ModelParams = model.params;
   const names = p.names();
   const optimizer = new AdamW(Object.fromEntries(names.map((n) => [n, p.get(n)])), { weightDecay: WEIGHT_DECAY, decays: decayFromKinds(p.kinds) });
   const batch = randomBatch(c, 2, B, N, raceLengths());
@@ -115,7 +116,7 @@ function makeRaceStep(): RaceStep {
     targets.itemIdx.set(negativeIds, M);
     const vars = names.map((n) => p.get(n));
     const lossOf = (): tf.Scalar => {
-      const encoded = encodeSequencesAndTargets(p, c, batch, targets, { training: true, seed }); // as stages/train/batch-loss.ts
+      const encoded = model.encodeSequencesAndTargets(batch, targets, { training: true, seed }); // as stages/train/batch-loss.ts
       const states = tf.reshape(encoded.states, [B * N, c.hiddenUnits]); // [B·N, D]
       const query = gatherRows(states, tf.tensor1d(at, 'int32')) as tf.Tensor2D; // [M, D]
       const items = encoded.items; // [M + K, D]

@@ -17,7 +17,7 @@ const int = (min?: number, max?: number) => ({ kind: 'int', min, max }) as const
 const num = (min?: number, max?: number) => ({ kind: 'number', min, max }) as const;
 const bool = { kind: 'bool' } as const;
 const str = { kind: 'string' } as const;
-const oneOf = (...values: string[]) => ({ kind: 'enum', values }) as const;
+const oneOf = <const V extends readonly string[]>(...values: V) => ({ kind: 'enum', values }) as const;
 
 export const PARAM_TYPES = {
   // shared
@@ -42,6 +42,8 @@ export const PARAM_TYPES = {
   neg_bucket_bounds: { kind: 'int[]' },
   neg_bucket_weights: { kind: 'number[]' },
   // model (SPEC §5)
+  model_type: oneOf('hstu', 'sasrec'),
+  sasrec_features: bool,
   maxlen: int(1),
   hidden_units: int(1),
   num_blocks: int(1),
@@ -90,10 +92,12 @@ type ValueOf<T extends ParamType> = T extends { kind: 'int' | 'number' }
   ? number
   : T extends { kind: 'bool' }
     ? boolean
-    : T extends { kind: 'string' | 'enum' }
-      ? string
-      : T extends { kind: 'string[]' }
-        ? string[]
-        : number[];
+    : T extends { kind: 'enum'; values: readonly (infer V)[] }
+      ? V // the enum's own union ('padded' | 'real'), so no caller casts from string
+      : T extends { kind: 'string' }
+        ? string
+        : T extends { kind: 'string[]' }
+          ? string[]
+          : number[];
 
 export type Params = { [K in ParamKey]: ValueOf<(typeof PARAM_TYPES)[K]> };

@@ -1,7 +1,9 @@
-// ModelConfig: every knob of the HSTU model in one place (SPEC §5), built from params.yaml values
+// ModelConfig: every knob of the model in one place (SPEC §5): the fields every encoder shares
+// and, under `encoder`, the chosen encoder's own (HSTU or SASRec), built from params.yaml values
 // plus the feature schema the features stage discovered. Factories take plain numbers so tests
 // can build tiny models; nothing here reads files.
 import { UserError } from '../errors.ts';
+import type { Params } from '../params.ts';
 
 /** One categorical feature: its column id (e.g. '100', '201', 'dyn_ctr_tier') and vocabulary size (max index + 1). */
 export interface CategoricalFeature {
@@ -34,47 +36,72 @@ export interface FeatureSchema {
   arrayLen: number; // L: array features are padded/truncated to this many values (0 = pad)
 }
 
-export type AttnNorm = 'padded' | 'real';
+export type AttnNorm = Params['attn_norm']; // 'padded' | 'real'
+export type ModelType = Params['model_type']; // 'hstu' | 'sasrec'
 
+/** The HSTU encoder's own knobs (encoders/hstu). */
+export interface HstuEncoderConfig {
+  type: 'hstu';
+  linearDim: number; // per-head U/V width (dv)
+  attentionDim: number; // per-head Q/K width (dqk)
+  useRope: boolean;
+  ropeTheta: number;
+  ropePartialDim: number; // RoPE on the first this-many dims of each head's Q/K (0 = all)
+  attnNorm: AttnNorm; // divide attention by the padded length or the visible real length
+  timeBuckets: number; // rab_time buckets: floor(ln|Δt| / 0.301), clamped (HSTU reference: 128)
+}
+
+/** The SASRec encoder's own knobs (encoders/sasrec): per-head width is hiddenUnits / numHeads. */
+export interface SasrecEncoderConfig {
+  type: 'sasrec';
+  sideFeatures: boolean; // false: item ids only (the anchor); true: the same feature towers as HSTU
+}
+
+export type EncoderConfig = HstuEncoderConfig | SasrecEncoderConfig;
+
+/** What every encoder shares: the item vocabulary, the towers' schema, width, depth and dropout. */
 export interface ModelConfig {
   itemVocab: number; // item index table size (max item index + 1; 0 = pad)
   maxlen: number; // history items; tokens per sequence N = maxlen + 1
   hiddenUnits: number; // D
   numBlocks: number;
   numHeads: number; // H
-  linearDim: number; // per-head U/V width (dv)
-  attentionDim: number; // per-head Q/K width (dqk)
   dropoutRate: number;
-  useRope: boolean;
-  ropeTheta: number;
-  ropePartialDim: number; // RoPE on the first this-many dims of each head's Q/K (0 = all)
-  attnNorm: AttnNorm; // divide attention by the padded length or the visible real length
-  loadTimeIntervals: boolean; // time features in the history branch and the rab_time bias
+  loadTimeIntervals: boolean; // time features in the history tower (and HSTU's rab_time bias)
   fieldDim: number; // width of every feature field before SE (seed: multimodal → 32)
-  timeBuckets: number; // rab_time buckets: floor(ln|Δt| / 0.301), clamped (HSTU reference: 128)
   numActions: number; // 0 exposure, 1 click, 2 conversion
   features: FeatureSchema;
+  encoder: EncoderConfig;
 }
 
+/** A ModelConfig whose encoder is HSTU / SASRec: what each encoder's own files take. */
+export type HstuModelConfig = ModelConfig & { encoder: HstuEncoderConfig };
+export type SasrecModelConfig = ModelConfig & { encoder: SasrecEncoderConfig };
+
 /** Params as they appear in params.yaml (snake_case, the seed's names). */
-export interface ModelParamValues {
-  maxlen: number;
-  hidden_units: number;
-  num_blocks: number;
-  num_heads: number;
-  linear_dim: number;
-  attention_dim: number;
-  dropout_rate: number;
-  use_rope: boolean;
-  rope_theta: number;
-  rope_partial_dim: number;
-  attn_norm: string; // 'padded' | 'real' (checked here: the params loader types enums as string)
-  load_time_intervals: boolean;
-}
+export type ModelParamValues = Pick<Params,
+  | 'model_type' | 'sasrec_features' | 'maxlen' | 'hidden_units' | 'num_blocks' | 'num_heads' | 'linear_dim' | 'attention_dim'
+  | 'dropout_rate' | 'use_rope' | 'rope_theta' | 'rope_partial_dim' | 'attn_norm' | 'load_time_intervals'>;
 
 export const DEFAULT_FIELD_DIM = 32;
 export const DEFAULT_TIME_BUCKETS = 128;
 export const NUM_ACTIONS = 3;
+
+function encoderConfig(p: ModelParamValues): EncoderConfig {
+  switch (p.model_type) {
+    case 'hstu':
+      return {
+        type: 'hstu', linearDim: p.linear_dim, attentionDim: p.attention_dim, useRope: p.use_rope, ropeTheta: p.rope_theta,
+        ropePartialDim: p.rope_partial_dim, attnNorm: p.attn_norm, timeBuckets: DEFAULT_TIME_BUCKETS,
+      };
+    case 'sasrec':
+      return { type: 'sasrec', sideFeatures: p.sasrec_features };
+    default: {
+      const never: never = p.model_type;
+      throw new UserError(`model config: model_type must be 'hstu' or 'sasrec', got '${String(never)}'`);
+    }
+  }
+}
 
 /** ModelConfig from params.yaml values, the feature schema and the item vocabulary size. */
 export function buildModelConfig(p: ModelParamValues, features: FeatureSchema, itemVocab: number): ModelConfig {
@@ -84,50 +111,68 @@ export function buildModelConfig(p: ModelParamValues, features: FeatureSchema, i
     hiddenUnits: p.hidden_units,
     numBlocks: p.num_blocks,
     numHeads: p.num_heads,
-    linearDim: p.linear_dim,
-    attentionDim: p.attention_dim,
     dropoutRate: p.dropout_rate,
-    useRope: p.use_rope,
-    ropeTheta: p.rope_theta,
-    ropePartialDim: p.rope_partial_dim,
-    attnNorm: parseAttnNorm(p.attn_norm),
     loadTimeIntervals: p.load_time_intervals,
     fieldDim: DEFAULT_FIELD_DIM,
-    timeBuckets: DEFAULT_TIME_BUCKETS,
     numActions: NUM_ACTIONS,
     features,
+    encoder: encoderConfig(p),
   });
 }
 
-function parseAttnNorm(v: string): AttnNorm {
-  if (v === 'padded' || v === 'real') return v;
-  throw new UserError(`model config: attn_norm must be 'padded' or 'real', got '${v}'`);
+/** True when the model reads the side-feature towers (HSTU always; SASRec when sasrec_features). */
+export function usesSideFeatures(c: ModelConfig): boolean {
+  return c.encoder.type === 'hstu' || c.encoder.sideFeatures;
 }
 
 /** The RoPE width actually used per head (0 in the config means all of attention_dim). */
-export function ropeDim(c: ModelConfig): number {
-  return c.ropePartialDim === 0 ? c.attentionDim : c.ropePartialDim;
+export function ropeDim(h: HstuEncoderConfig): number {
+  return h.ropePartialDim === 0 ? h.attentionDim : h.ropePartialDim;
+}
+
+function positiveInts(pairs: [string, number][]): void {
+  for (const [name, v] of pairs) {
+    if (!Number.isInteger(v) || v < 1) throw new UserError(`model config: ${name} must be a positive integer, got ${v}`);
+  }
+}
+
+function validateHstu(h: HstuEncoderConfig): void {
+  positiveInts([['linear_dim', h.linearDim], ['attention_dim', h.attentionDim], ['time_buckets', h.timeBuckets]]);
+  if (h.attnNorm !== 'padded' && h.attnNorm !== 'real') throw new UserError(`model config: attn_norm must be 'padded' or 'real', got '${String(h.attnNorm)}'`);
+  if (!(h.ropeTheta > 0)) throw new UserError(`model config: rope_theta must be positive, got ${h.ropeTheta}`);
+  if (h.useRope) {
+    const r = ropeDim(h);
+    if (!Number.isInteger(r) || r < 0 || r > h.attentionDim || r % 2 !== 0) {
+      throw new UserError(`model config: rope_partial_dim must be an even number ≤ attention_dim (${h.attentionDim}), got ${h.ropePartialDim}`);
+    }
+  }
+}
+
+function validateSasrec(c: ModelConfig, s: SasrecEncoderConfig): void {
+  if (typeof s.sideFeatures !== 'boolean') throw new UserError(`model config: sasrec_features must be true or false, got ${String(s.sideFeatures)}`);
+  if (c.hiddenUnits % c.numHeads !== 0) {
+    throw new UserError(`model config: sasrec needs hidden_units (${c.hiddenUnits}) divisible by num_heads (${c.numHeads}): each head is hidden_units / num_heads wide`);
+  }
 }
 
 /** Checks the config and returns it; throws UserError naming the offending knob. */
 export function validateModelConfig(c: ModelConfig): ModelConfig {
-  const positiveInts: [string, number][] = [
-    ['item_vocab', c.itemVocab], ['maxlen', c.maxlen], ['hidden_units', c.hiddenUnits],
-    ['num_blocks', c.numBlocks], ['num_heads', c.numHeads], ['linear_dim', c.linearDim],
-    ['attention_dim', c.attentionDim], ['field_dim', c.fieldDim], ['time_buckets', c.timeBuckets],
-    ['num_actions', c.numActions], ['array_len', c.features.arrayLen],
-  ];
-  for (const [name, v] of positiveInts) {
-    if (!Number.isInteger(v) || v < 1) throw new UserError(`model config: ${name} must be a positive integer, got ${v}`);
-  }
+  positiveInts([
+    ['item_vocab', c.itemVocab], ['maxlen', c.maxlen], ['hidden_units', c.hiddenUnits], ['num_blocks', c.numBlocks],
+    ['num_heads', c.numHeads], ['field_dim', c.fieldDim], ['num_actions', c.numActions], ['array_len', c.features.arrayLen],
+  ]);
   if (!(c.dropoutRate >= 0 && c.dropoutRate < 1)) throw new UserError(`model config: dropout_rate must be in [0, 1), got ${c.dropoutRate}`);
-  parseAttnNorm(c.attnNorm);
-  if (!(c.ropeTheta > 0)) throw new UserError(`model config: rope_theta must be positive, got ${c.ropeTheta}`);
-  if (c.useRope) {
-    const r = ropeDim(c);
-    if (!Number.isInteger(r) || r < 0 || r > c.attentionDim || r % 2 !== 0) {
-      throw new UserError(`model config: rope_partial_dim must be an even number ≤ attention_dim (${c.attentionDim}), got ${c.ropePartialDim}`);
-    }
+  const e = c.encoder as EncoderConfig | undefined; // undefined in a config.json from before model_type
+  const type: unknown = e?.type;
+  switch (e?.type) {
+    case 'hstu':
+      validateHstu(e);
+      break;
+    case 'sasrec':
+      validateSasrec(c, e);
+      break;
+    default:
+      throw new UserError(`model config: model_type must be 'hstu' or 'sasrec', got ${JSON.stringify(type)}`);
   }
   const f = c.features;
   const categorical = [...f.userSparse, ...f.userArray, ...f.itemSparse, ...f.itemArray, ...f.timeDiscrete, ...f.dynamicDiscrete];

@@ -3,7 +3,7 @@
 // model starts unmodulated; r_scale and b_scale are learned scalars starting at 1.
 import * as tf from '@tensorflow/tfjs';
 import { type ModelParams, filled } from './init.ts';
-import { gatherRows } from './fast-ops.ts';
+import { gatherRows } from '../ops/fast-ops.ts';
 
 export function initFilm(p: ModelParams, name: string, numActions: number, d: number): void {
   p.add(`${name}.gamma`, 'film', [numActions, d], filled(numActions * d, 0));

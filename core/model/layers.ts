@@ -1,11 +1,11 @@
-// Small building blocks over named variables: Linear, LayerNorm, Embedding, SiLU, seeded Dropout.
+// Small building blocks over named variables: Linear, LayerNorm, Embedding, seeded Dropout (SiLU and
+// ReLU, whose gradients have native kernels, live in core/ops/activations.ts).
 // Each has an init* that creates its variables and a function that applies them.
 import * as tf from '@tensorflow/tfjs';
 import type { Rng } from '../rng.ts';
-import { ModelParams, filled, truncatedNormal } from './init.ts';
-import { gatherRows, matMul2d, reshapeTo } from './fast-ops.ts';
-import { dropoutMultipliers } from './keep-mask.ts';
-import { nativeBackend, reluGrad, sigmoidGrad } from '../native-ops.ts';
+import { INIT_STD, ModelParams, filled, truncatedNormal } from './init.ts';
+import { gatherRows, matMul2d, reshapeTo } from '../ops/fast-ops.ts';
+import { dropoutMultipliers } from '../ops/keep-mask.ts';
 
 /** Per-forward state: training flag and the dropout seed stream (reproducible for a given seed). */
 export interface ForwardContext {
@@ -19,8 +19,8 @@ export function makeForwardContext(training: boolean, dropoutRate: number, seed 
   return { training, dropoutRate, seed, calls: 0 };
 }
 
-export function initLinear(p: ModelParams, name: string, dIn: number, dOut: number, rng: Rng, bias = true): void {
-  p.add(`${name}.w`, 'weight', [dIn, dOut], truncatedNormal(rng, dIn * dOut));
+export function initLinear(p: ModelParams, name: string, dIn: number, dOut: number, rng: Rng, bias = true, std = INIT_STD): void {
+  p.add(`${name}.w`, 'weight', [dIn, dOut], truncatedNormal(rng, dIn * dOut, std));
   if (bias) p.add(`${name}.b`, 'bias', [dOut], filled(dOut, 0));
 }
 
@@ -95,46 +95,6 @@ export function initEmbedding(p: ModelParams, name: string, vocab: number, dim: 
 export function embed(p: ModelParams, name: string, indices: tf.Tensor): tf.Tensor {
   return gatherRows(p.get(name), indices);
 }
-
-/**
- * SiLU x·σ(x) with its gradient from the saved σ, output y and input x (siluSlope): three or
- * four kernels where autodiff of x·σ(x) runs six plus two casts.
- */
-export const silu = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
-  const [x, save] = args as [tf.Tensor, tf.GradSaveFunc];
-  const s = tf.sigmoid(x);
-  const y = tf.mul(x, s);
-  save([s, y, x]);
-  return { value: y, gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => tf.mul(dy, siluSlope(saved[0]!, saved[1]!, saved[2]!)) };
-}) as (x: tf.Tensor) => tf.Tensor;
-
-/**
- * silu'(x) = σ + x·σ·(1 − σ), from σ(x), y = x·σ(x) and x: σ + SigmoidGrad(σ, x) on native
- * TensorFlow (two kernels), σ + y − y·σ elsewhere (three).
- */
-export function siluSlope(sigma: tf.Tensor, y: tf.Tensor, x: tf.Tensor): tf.Tensor {
-  const be = nativeBackend();
-  if (be !== null) return tf.add(sigma, sigmoidGrad(be, sigma, x));
-  return tf.add(sigma, tf.sub(y, tf.mul(y, sigma)));
-}
-
-/**
- * ReLU with its gradient from the saved output: ReluGrad on native TensorFlow (one kernel), dy·(y > 0)
- * elsewhere. tfjs's stock gradient goes through Step, which tfjs-node builds from isNaN, greater,
- * a ones tensor made in JS, fill and two selects (5.6 ms vs 0.17 ms for [6400, 256] [measured]).
- */
-export const relu = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
-  const [x, save] = args as [tf.Tensor, tf.GradSaveFunc];
-  const y = tf.relu(x);
-  save([y]);
-  return {
-    value: y,
-    gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
-      const be = nativeBackend();
-      return be !== null ? reluGrad(be, dy, saved[0]!) : tf.mul(dy, tf.cast(tf.greater(saved[0]!, 0), 'float32'));
-    },
-  };
-}) as (x: tf.Tensor) => tf.Tensor;
 
 /** The seed of the context's next dropout call (each call gets its own stream). */
 export function nextDropoutSeed(ctx: ForwardContext): number {

@@ -4,8 +4,9 @@
 import * as tf from '@tensorflow/tfjs';
 import type { Rng } from '../rng.ts';
 import type { ModelParams } from './init.ts';
-import { initLinear, linear, relu } from './layers.ts';
-import { meanLastAxis } from './fast-ops.ts';
+import { initLinear, linear } from './layers.ts';
+import { relu } from '../ops/activations.ts';
+import { meanLastAxis } from '../ops/fast-ops.ts';
 
 export function seHidden(numFields: number): number {
   return Math.max(2, Math.ceil(numFields / 4));

@@ -9,7 +9,8 @@ import * as tf from '@tensorflow/tfjs';
 import type { Rng } from '../rng.ts';
 import type { CategoricalFeature, ModelConfig, MultimodalFeature } from './config.ts';
 import type { ModelParams } from './init.ts';
-import { embed, initEmbedding, initLinear, linear, relu } from './layers.ts';
+import { embed, initEmbedding, initLinear, linear } from './layers.ts';
+import { relu } from '../ops/activations.ts';
 import { initSqueezeExcite, squeezeExcite } from './se.ts';
 
 export type Branch = 'user' | 'history' | 'target';

@@ -1,8 +1,10 @@
 // Model weights on disk — a documented, framework-free format:
 //   weights.bin   every variable's float32 values, little-endian, concatenated in sorted name order
-//   weights.json  { format: 'hstu-weights-v1', tensors: [{ name, kind, shape, offset }] }, offset in bytes
-//   config.json   the resolved ModelConfig the weights belong to (saved beside them, nanoGPT-style)
-// Readable from Python with numpy.frombuffer(..., '<f4') and the manifest.
+//   weights.json  { format: 'sequence-model-weights-v2', tensors: [{ name, kind, shape, offset }] }, offset in bytes
+//   config.json   the resolved ModelConfig the weights belong to (saved beside them, nanoGPT-style);
+//                 its `encoder.type` says which encoder (model_type) they are for
+// Readable from Python with numpy.frombuffer(..., '<f4') and the manifest. Folders written before
+// model_type existed ('hstu-weights-v1': the same weights, HSTU knobs flat in config.json) still load.
 import * as tf from '@tensorflow/tfjs';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -10,9 +12,12 @@ import { stableJson, writeDirAtomic } from '../atomic.ts';
 import { UserError } from '../errors.ts';
 import type { ModelConfig } from './config.ts';
 import { validateModelConfig } from './config.ts';
+import { upgradeHstuV1Config } from './upgrade-v1.ts';
 import { ModelParams, type ParamKind, sizeOf } from './init.ts';
 
-export const WEIGHTS_FORMAT = 'hstu-weights-v1';
+export const WEIGHTS_FORMAT = 'sequence-model-weights-v2';
+/** The format before model_type: HSTU only, its knobs flat in config.json. Read, never written. */
+export const HSTU_V1_FORMAT = 'hstu-weights-v1';
 
 export interface WeightEntry {
   name: string;
@@ -53,7 +58,7 @@ export function writeWeights(dir: string, p: ModelParams, config: ModelConfig): 
 }
 
 /** Saves the model as its own directory, atomically. */
-export async function saveModel(dir: string, p: ModelParams, config: ModelConfig): Promise<void> {
+export async function writeModelDir(dir: string, p: ModelParams, config: ModelConfig): Promise<void> {
   await writeDirAtomic(dir, (tmp) => writeWeights(tmp, p, config));
 }
 
@@ -65,11 +70,16 @@ function readJson(path: string): unknown {
   }
 }
 
-/** Reads a model directory written by writeWeights: its config and fresh variables. */
-export function loadModel(dir: string): { config: ModelConfig; params: ModelParams } {
-  const config = validateModelConfig(readJson(join(dir, 'config.json')) as ModelConfig);
+/** Reads a model directory written by writeWeights (or an hstu-weights-v1 one): its config and fresh variables. */
+export function readModelDir(dir: string): { config: ModelConfig; params: ModelParams } {
   const manifest = readJson(join(dir, 'weights.json')) as WeightsManifest;
-  if (manifest.format !== WEIGHTS_FORMAT) throw new UserError(`${dir}/weights.json: format ${manifest.format}, expected ${WEIGHTS_FORMAT}`);
+  const rawConfig = readJson(join(dir, 'config.json'));
+  let config: ModelConfig;
+  if (manifest.format === WEIGHTS_FORMAT) config = validateModelConfig(rawConfig as ModelConfig);
+  else if (manifest.format === HSTU_V1_FORMAT) config = validateModelConfig(upgradeHstuV1Config(rawConfig, dir));
+  else {
+    throw new UserError(`${dir}/weights.json: format ${JSON.stringify(manifest.format)} is not one this version reads (${WEIGHTS_FORMAT}, or ${HSTU_V1_FORMAT}); retrain with \`dvc repro train\``);
+  }
   const buf = readFileSync(join(dir, 'weights.bin'));
   const view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
   const params = new ModelParams();

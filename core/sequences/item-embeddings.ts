@@ -1,11 +1,9 @@
-// Item embeddings for ranking: the target tower over item-store rows, a chunk at a time, copied to the
+// Item embeddings for ranking: the model's target encoder over item-store rows, a chunk at a time, copied to the
 // host as one row-major [R, D] array (what core/topk.ts ranks against). Rows past the model's item
 // vocabulary are cold items (competition candidates the indexer never saw): they keep their own
 // features but take id 0, the "unknown item" embedding (SPEC §3).
 import type { TargetItems } from '../model/batch.ts';
-import type { ModelConfig } from '../model/config.ts';
-import { encodeTargets } from '../model/hstu.ts';
-import type { ModelParams } from '../model/init.ts';
+import type { SequenceModel } from '../model/sequence-model.ts';
 
 /** Sets every item idx ≥ itemVocab to 0, in place. */
 export function clampColdIds(itemIdx: Int32Array, itemVocab: number): void {
@@ -13,17 +11,17 @@ export function clampColdIds(itemIdx: Int32Array, itemVocab: number): void {
 }
 
 /**
- * Embeddings of `rows` (store rows, in that order), `chunk` rows per target-tower call: [R, D].
+ * Embeddings of `rows` (store rows, in that order), `chunk` rows per encodeTargets call: [R, D].
  * `targetsOf` gathers the target-branch inputs of a list of rows (e.g. ItemStore.targetItems).
  */
-export function embedItems(p: ModelParams, c: ModelConfig, targetsOf: (rows: Int32Array) => TargetItems, rows: Int32Array, chunk: number): Float32Array {
-  const D = c.hiddenUnits;
+export function embedItems(model: SequenceModel, targetsOf: (rows: Int32Array) => TargetItems, rows: Int32Array, chunk: number): Float32Array {
+  const D = model.config.hiddenUnits;
   const out = new Float32Array(rows.length * D);
   for (let start = 0; start < rows.length; start += chunk) {
     const part = rows.subarray(start, Math.min(start + chunk, rows.length));
     const targets = targetsOf(part);
-    clampColdIds(targets.itemIdx, c.itemVocab);
-    const emb = encodeTargets(p, c, targets); // [chunk, D]
+    clampColdIds(targets.itemIdx, model.config.itemVocab);
+    const emb = model.encodeTargets(targets); // [chunk, D]
     out.set(emb.dataSync() as Float32Array, start * D);
     emb.dispose();
   }

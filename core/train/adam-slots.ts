@@ -2,14 +2,14 @@
 // and how it updates it — the same arithmetic two ways:
 // - TensorAdamSlot (every backend): tfjs tensors, ~12 elementwise kernels per update.
 // - ResourceAdamSlot (native TensorFlow): the parameters and moments live in TF resource variables
-//   and TF's fused ResourceApplyAdam updates them in place, in one pass over (p, m, v, g). For the
+//   (core/ops/resource-variables.ts) and TF's fused ResourceApplyAdam updates them in place, in one pass over (p, m, v, g). For the
 //   50k×64 item table that is ~3 ms instead of ~10 [measured, bench/train-step.ts]; PyTorch's fused
 //   AdamW is the same idea.
 // Both compute PyTorch's AdamW: p ← p·decay − lr_t·m / (√v + ε̂), m ← β1·m + (1 − β1)·g,
 // v ← β2·v + (1 − β2)·g², with lr_t = lr·√bc2/bc1 and ε̂ = ε·√bc2 (bc = 1 − β^t), which equals
 // p·decay − (lr/bc1)·m / (√v/√bc2 + ε).
 import * as tf from '@tensorflow/tfjs';
-import { type NativeBackend, boolAttr, nativeBackend, opAttr, typeAttr } from '../native-ops.ts';
+import { assignResource, newResourceVariable, readResource, resourceApplyAdam } from '../ops/resource-variables.ts';
 
 /** One update's hyper-parameters. */
 export interface AdamStep {
@@ -81,82 +81,52 @@ export class TensorAdamSlot implements AdamSlot {
   }
 }
 
-/** ResourceHandle::ANONYMOUS_NAME: a variable owned by its handle, freed with it (as TF2's eager variables). */
-const ANONYMOUS = 'cd2c89b7-88b7-44c8-ad83-06c2a9158347';
-
-/** True when ResourceAdamSlot can run: the active backend is native TensorFlow. */
-export function resourceAdamAvailable(): boolean {
-  return nativeBackend() !== null;
-}
-
 /** Parameters and moments in TF resource variables, updated in place by ResourceApplyAdam. */
 export class ResourceAdamSlot implements AdamSlot {
-  private readonly be: NativeBackend;
   private readonly shape: number[];
   private readonly p: tf.Tensor; // resource handles
   private readonly m: tf.Tensor;
   private readonly v: tf.Tensor;
 
   constructor(init: tf.Tensor) {
-    this.be = nativeBackend()!;
     this.shape = init.shape;
-    [this.p, this.m, this.v] = [0, 1, 2].map(() => tf.keep(this.be.executeSingleOutput('VarHandleOp', [
-      opAttr(this.be, 'container', 'TF_ATTR_STRING', ''), opAttr(this.be, 'shared_name', 'TF_ATTR_STRING', ANONYMOUS),
-      typeAttr(this.be, 'dtype'), opAttr(this.be, 'shape', 'TF_ATTR_SHAPE', init.shape)], []))) as [tf.Tensor, tf.Tensor, tf.Tensor];
-    this.assign(this.p, init);
+    [this.p, this.m, this.v] = [0, 1, 2].map(() => newResourceVariable(init.shape)) as [tf.Tensor, tf.Tensor, tf.Tensor];
+    assignResource(this.p, init);
     tf.tidy(() => {
-      this.assign(this.m, tf.zerosLike(init));
-      this.assign(this.v, tf.zerosLike(init));
+      assignResource(this.m, tf.zerosLike(init));
+      assignResource(this.v, tf.zerosLike(init));
     });
   }
 
-  private assign(handle: tf.Tensor, value: tf.Tensor): void {
-    this.be.executeMultipleOutputs('AssignVariableOp', [typeAttr(this.be, 'dtype')], [handle, value], 0);
-  }
-
-  private read(handle: tf.Tensor): tf.Tensor {
-    return this.be.executeSingleOutput('ReadVariableOp', [typeAttr(this.be, 'dtype')], [handle]);
-  }
-
   update(g: tf.Tensor, _g2: tf.Tensor | null, s: AdamStep, params: tf.Tensor | null): tf.Tensor {
-    if (params !== null) this.assign(this.p, params);
+    if (params !== null) assignResource(this.p, params);
     const { epsHat } = biasTerms(s);
     if (s.decay !== null) {
       // A new buffer for p (its old one may be shared with the tfjs variable's tensor), released
       // right after the assignment so ResourceApplyAdam below owns it and updates it in place.
-      const decayed = tf.tidy(() => tf.mul(this.read(this.p), s.decay!));
-      this.assign(this.p, decayed);
+      const decayed = tf.tidy(() => tf.mul(readResource(this.p), s.decay!));
+      assignResource(this.p, decayed);
       decayed.dispose();
     }
     tf.tidy(() => {
       const grad = s.gradScale === 1 ? g : tf.mul(g, s.gradScale);
-      const scalar = (x: number) => tf.scalar(x, 'float32');
-      this.be.executeMultipleOutputs('ResourceApplyAdam',
-        [typeAttr(this.be, 'T'), boolAttr(this.be, 'use_locking', false), boolAttr(this.be, 'use_nesterov', false)],
-        [this.p, this.m, this.v, scalar(s.beta1 ** s.t), scalar(s.beta2 ** s.t), scalar(s.lr), scalar(s.beta1), scalar(s.beta2), scalar(epsHat), grad], 0);
+      resourceApplyAdam(this.p, this.m, this.v, { beta1Power: s.beta1 ** s.t, beta2Power: s.beta2 ** s.t, lr: s.lr, beta1: s.beta1, beta2: s.beta2, eps: epsHat }, grad);
     });
-    return this.read(this.p);
+    return readResource(this.p);
   }
 
   moments(): { m: Float32Array; v: Float32Array } {
-    return tf.tidy(() => ({ m: Float32Array.from(this.read(this.m).dataSync()), v: Float32Array.from(this.read(this.v).dataSync()) }));
+    return tf.tidy(() => ({ m: Float32Array.from(readResource(this.m).dataSync()), v: Float32Array.from(readResource(this.v).dataSync()) }));
   }
 
   setMoments(m: Float32Array, v: Float32Array): void {
     tf.tidy(() => {
-      this.assign(this.m, tf.tensor(m, this.shape, 'float32'));
-      this.assign(this.v, tf.tensor(v, this.shape, 'float32'));
+      assignResource(this.m, tf.tensor(m, this.shape, 'float32'));
+      assignResource(this.v, tf.tensor(v, this.shape, 'float32'));
     });
   }
 
   dispose(): void {
     tf.dispose([this.p, this.m, this.v]);
   }
-}
-
-/** Σg² of one gradient as a scalar tensor: TF's one-pass L2Loss (= Σg²/2) on native, sum(square) elsewhere. */
-export function sumOfSquares(g: tf.Tensor): tf.Tensor {
-  const be = nativeBackend();
-  if (be === null) return tf.sum(tf.square(g));
-  return tf.mul(be.executeSingleOutput('L2Loss', [typeAttr(be, 'T')], [g]), 2);
 }

@@ -3,8 +3,9 @@
 // Gradients are clipped by their global norm (threshold from clipNormAt) inside the same step, and
 // the moments (m, v) and step count export to Float32Arrays for checkpoints.
 import * as tf from '@tensorflow/tfjs';
-import { reshapeTo } from '../model/fast-ops.ts';
-import { type AdamSlot, ResourceAdamSlot, TensorAdamSlot, resourceAdamAvailable, sumOfSquares } from './adam-slots.ts';
+import { reshapeTo } from '../ops/fast-ops.ts';
+import { type AdamSlot, ResourceAdamSlot, TensorAdamSlot } from './adam-slots.ts';
+import { resourceVariablesAvailable, sumOfSquares } from '../ops/resource-variables.ts';
 
 export type NamedGrads = Record<string, tf.Tensor>;
 
@@ -80,7 +81,7 @@ export class AdamW {
     this.vars = vars;
     this.opt = { weightDecay: options.weightDecay, beta1: options.beta1 ?? 0.9, beta2: options.beta2 ?? 0.999, eps: options.eps ?? 1e-8 };
     for (const name of Object.keys(vars)) this.decays[name] = options.decays(name);
-    this.native = resourceAdamAvailable();
+    this.native = resourceVariablesAvailable();
     const makeSlot = (init: tf.Tensor): AdamSlot => (this.native ? new ResourceAdamSlot(init) : new TensorAdamSlot(init));
     const small = Object.keys(vars).filter((n) => vars[n]!.size <= FLAT_MAX_SIZE);
     const large = Object.keys(vars).filter((n) => vars[n]!.size > FLAT_MAX_SIZE);

@@ -17,7 +17,7 @@ import { UserError } from '../errors.ts';
 import type { AdamWState } from './adamw.ts';
 import type { MemoryBankState } from './memory-bank.ts';
 
-export const CHECKPOINT_FORMAT = 'hstu-train-checkpoint-v1';
+export const CHECKPOINT_FORMAT = 'train-checkpoint-v2'; // v1 ('hstu-train-checkpoint-v1') predates model_type
 const BIN = 'checkpoint.bin';
 const INDEX = 'checkpoint.json';
 
@@ -119,7 +119,7 @@ function readIndex(dir: string): CheckpointIndex {
   } catch (e) {
     throw new UserError(`checkpoint ${path} is not valid JSON (${(e as Error).message}); the file is partial or corrupt`);
   }
-  if (index?.format !== CHECKPOINT_FORMAT) throw new UserError(`checkpoint ${path}: format ${JSON.stringify(index?.format)}, expected ${CHECKPOINT_FORMAT}`);
+  if (index?.format !== CHECKPOINT_FORMAT) throw new UserError(`checkpoint ${path}: format ${JSON.stringify(index?.format)}, expected ${CHECKPOINT_FORMAT} (set resume: false to start over)`);
   if (!Array.isArray(index.arrays) || typeof index.byteLength !== 'number' || typeof index.sha256 !== 'string') {
     throw new UserError(`checkpoint ${path}: index lacks arrays, byteLength or sha256`);
   }

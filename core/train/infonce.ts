@@ -8,7 +8,7 @@
 // (its fast path takes no flags), transpose flags on native TensorFlow.
 // A negative whose id equals the row's positive id is masked (an accidental hit is not a negative).
 import * as tf from '@tensorflow/tfjs';
-import { logSumExp, matMul2d, matMulT } from '../model/fast-ops.ts';
+import { logSumExp, matMul2d, matMulT } from '../ops/fast-ops.ts';
 
 /** Negatives sharing one id list: sampled items, in-batch positives, or one memory-bank step. */
 export interface NegativeBank {

@@ -3,10 +3,10 @@
 // folder holds the competition's predict_seq.jsonl and predict_set.jsonl, also write
 // <predict-out-dir>/result.json: each predict user's top 10 candidate creative ids.
 import { join } from 'node:path';
-import { initBackend, type BackendName } from '../../core/backend.ts';
+import { initBackend } from '../../core/backend.ts';
 import { cliPaths, runStage } from '../../core/cli.ts';
 import { UserError } from '../../core/errors.ts';
-import { loadModel } from '../../core/model/weights-io.ts';
+import { loadModel } from '../../core/model/sequence-model.ts';
 import { loadParams } from '../../core/params.ts';
 import { loadCalendar } from '../../core/time/calendar.ts';
 import { readIndexer } from '../../core/indexer.ts';
@@ -51,8 +51,9 @@ runStage('evaluate', async () => {
   const manifests = readManifests(ingestDir, featuresDir);
   const predict = await readPredictInputs(rawDir); // read first: a bad predict file fails before any ranking
   const log = (line: string): void => void process.stderr.write(line + '\n');
-  const backend = await initBackend(p.backend as BackendName, log);
-  const { config, params } = loadModel(weights.dir);
+  const backend = await initBackend(p.backend, log);
+  const model = loadModel(weights.dir);
+  const config = model.config;
   if (config.itemVocab !== manifests.ingest.items + 1) {
     throw new UserError(`${weights.dir} was trained on ${config.itemVocab - 1} items, ${ingestDir} has ${manifests.ingest.items}: retrain on this data`);
   }
@@ -60,14 +61,14 @@ runStage('evaluate', async () => {
   const counts = countTrainInteractions(ingestDir, manifests.ingest);
   const progress = new Progress('evaluate');
   const total = manifests.ingest.splits.test_targets;
-  const ranks = rankTestTargets(params, config, { ingestDir, featuresDir, manifests, store }, counts, {
+  const ranks = rankTestTargets(model, { ingestDir, featuresDir, manifests, store }, counts, {
     excludeHistory: p.exclude_history, itemChunk: p.eval_item_chunk, queryBatch: QUERY_BATCH,
   }, (done) => progress.tick(() => `${done}/${total} test targets ranked`));
   const metrics = evaluateMetrics(ranks.model, ranks.popularity, { skipped_users: ranks.skippedUsers, weights: weights.choice, exclude_history: p.exclude_history });
 
   let result: PredictResult | null = null;
   if (predict) {
-    result = await predictTop10(params, config, store, manifests.features.defaults, loadCalendar(), predict.index, predict.rows, predict.set, predict.seqFile, {
+    result = await predictTop10(model, store, manifests.features.defaults, loadCalendar(), predict.index, predict.rows, predict.set, predict.seqFile, {
       excludeHistory: p.exclude_history, itemChunk: p.eval_item_chunk, queryBatch: QUERY_BATCH, userBatch: USER_BATCH,
     });
   }

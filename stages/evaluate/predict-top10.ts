@@ -2,8 +2,8 @@
 // (predict_set.jsonl), the 10 best distinct candidate creatives — none the user already has in the
 // history when exclude_history — written as result.json {"top10s": [[creative_id ×10] …], "user": [raw
 // user id …]}, one row per predict_seq line in file order.
-import type { FeatureSchema, ModelConfig } from '../../core/model/config.ts';
-import type { ModelParams } from '../../core/model/init.ts';
+import type { FeatureSchema } from '../../core/model/config.ts';
+import type { SequenceModel } from '../../core/model/sequence-model.ts';
 import { selectCuts } from '../../core/sequences/cut.ts';
 import type { ItemStore } from '../../core/sequences/item-store.ts';
 import { topK } from '../../core/topk.ts';
@@ -64,13 +64,14 @@ export async function scanPredictUsers(seqFile: string, rows: CatalogueRows, bat
  * from `seqFile` `o.userBatch` at a time; only the candidate embeddings [M, D] and the result stay resident.
  */
 export async function predictTop10(
-  p: ModelParams, c: ModelConfig, store: ItemStore, defaults: Record<string, number | number[]>, calendar: Calendar,
+  model: SequenceModel, store: ItemStore, defaults: Record<string, number | number[]>, calendar: Calendar,
   index: CreativeIndex, rows: CatalogueRows, set: CandidateSet, seqFile: string, o: PredictOptions & { userBatch: number },
 ): Promise<PredictResult> {
   const schema: FeatureSchema = store.schema;
   const extended = extendItemStore(store, rows.cold, defaults);
+  const c = model.config;
   const D = c.hiddenUnits;
-  const candidates = embedItems(p, c, (r) => extended.targetItems(r), set.rows, o.itemChunk); // [M, D]
+  const candidates = embedItems(model, (r) => extended.targetItems(r), set.rows, o.itemChunk); // [M, D]
   const candidateOfRow = new Int32Array(extended.rows).fill(-1);
   set.rows.forEach((row, j) => (candidateOfRow[row] = j));
   const top10s: number[][] = [];
@@ -80,7 +81,7 @@ export async function predictTop10(
     const cuts = predictCuts(shard, c.maxlen);
     for (let start = 0; start < cuts.count; start += o.queryBatch) {
       const batch = selectCuts(cuts, Int32Array.from({ length: Math.min(o.queryBatch, cuts.count - start) }, (_, i) => start + i));
-      const { queries } = encodeQueries(p, c, batch, shard, extended);
+      const { queries } = encodeQueries(model, batch, shard, extended);
       // History items that are candidates, as candidate indices (repeats are harmless to topK).
       const exclude = o.excludeHistory
         ? (q: number): number[] => {

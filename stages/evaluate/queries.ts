@@ -1,9 +1,7 @@
-// User queries: each cut's sequence through the HSTU model, the state at the last position
+// User queries: each cut's sequence through the model, the state at the last position
 // (L2-normalised, FiLM-conditioned on a click), copied to the host as [B, D] for exact ranking.
 import * as tf from '@tensorflow/tfjs';
-import type { ModelConfig } from '../../core/model/config.ts';
-import { encodeSequences, lastPosition } from '../../core/model/hstu.ts';
-import type { ModelParams } from '../../core/model/init.ts';
+import { type SequenceModel, lastPosition } from '../../core/model/sequence-model.ts';
 import { buildCutBatch } from '../../core/sequences/batch.ts';
 import type { Cuts } from '../../core/sequences/cut.ts';
 import type { ItemStore } from '../../core/sequences/item-store.ts';
@@ -11,11 +9,12 @@ import type { UserShard } from '../../core/sequences/user-shards.ts';
 import { clampColdIds } from '../../core/sequences/item-embeddings.ts';
 
 /** Queries of all `cuts` (one batch): [B, D], plus each cut's target item. */
-export function encodeQueries(p: ModelParams, c: ModelConfig, cuts: Cuts, shard: UserShard, store: ItemStore): { queries: Float32Array; targetItem: Int32Array } {
+export function encodeQueries(model: SequenceModel, cuts: Cuts, shard: UserShard, store: ItemStore): { queries: Float32Array; targetItem: Int32Array } {
+  const c = model.config;
   const cb = buildCutBatch(cuts, shard, store, c.maxlen, 'infer');
   // Cold history items (rows past the vocabulary, competition inputs only) keep their features, id 0.
   clampColdIds(cb.batch.itemIdx, c.itemVocab);
-  const q = tf.tidy(() => lastPosition(encodeSequences(p, c, cb.batch, { training: false }))); // [B, D]
+  const q = tf.tidy(() => lastPosition(model.encodeSequences(cb.batch, { training: false }))); // [B, D]
   const queries = q.dataSync() as Float32Array;
   q.dispose();
   return { queries, targetItem: cb.targetItem };

@@ -2,8 +2,7 @@
 // the Role.test event), ranked exactly against every item; with exclude_history the user's history items
 // are never ranked, except the target itself. The popularity baseline ranks the same targets with the
 // same exclusions, so the two sets of numbers are comparable target for target.
-import type { ModelConfig } from '../../core/model/config.ts';
-import type { ModelParams } from '../../core/model/init.ts';
+import type { SequenceModel } from '../../core/model/sequence-model.ts';
 import { popularityRanks } from '../../core/popularity.ts';
 import { cutSequences, historyItems, selectCuts } from '../../core/sequences/cut.ts';
 import type { Manifests } from '../../core/sequences/feature-schema.ts';
@@ -35,10 +34,11 @@ export interface TestRanks {
 }
 
 /** Exact ranks of every test target under the model and under popularity (`counts` [items + 1]). */
-export function rankTestTargets(p: ModelParams, c: ModelConfig, data: TestData, counts: Int32Array, o: RankTestOptions, onProgress: (done: number) => void = () => {}): TestRanks {
+export function rankTestTargets(model: SequenceModel, data: TestData, counts: Int32Array, o: RankTestOptions, onProgress: (done: number) => void = () => {}): TestRanks {
+  const c = model.config;
   const D = c.hiddenUnits;
-  const items = embedItems(p, c, (rows) => data.store.targetItems(rows), allRows(data.store.rows), o.itemChunk); // [I, D]
-  const model: Int32Array[] = [];
+  const items = embedItems(model, (rows) => data.store.targetItems(rows), allRows(data.store.rows), o.itemChunk); // [I, D]
+  const modelRanks: Int32Array[] = [];
   const popularity: Int32Array[] = [];
   let skippedUsers = 0;
   let done = 0;
@@ -48,15 +48,15 @@ export function rankTestTargets(p: ModelParams, c: ModelConfig, data: TestData, 
     skippedUsers += test.skipped;
     for (let start = 0; start < test.count; start += o.queryBatch) {
       const cuts = selectCuts(test, Int32Array.from({ length: Math.min(o.queryBatch, test.count - start) }, (_, i) => start + i));
-      const { queries, targetItem } = encodeQueries(p, c, cuts, shard, data.store);
+      const { queries, targetItem } = encodeQueries(model, cuts, shard, data.store);
       const exclude = o.excludeHistory ? (k: number): Int32Array => historyItems(cuts, shard, k) : undefined;
-      model.push(rankOf(queries, items, D, targetItem, { exclude, chunkItems: o.itemChunk }));
+      modelRanks.push(rankOf(queries, items, D, targetItem, { exclude, chunkItems: o.itemChunk }));
       popularity.push(popularityRanks(counts, targetItem, { exclude }));
       done += cuts.count;
       onProgress(done);
     }
   }
-  return { model: concat(model), popularity: concat(popularity), skippedUsers };
+  return { model: concat(modelRanks), popularity: concat(popularity), skippedUsers };
 }
 
 function concat(parts: Int32Array[]): Int32Array {

@@ -1,16 +1,14 @@
 // The loss of one micro-batch and its gradients (SPEC §6):
 //   queries   = states at every position that has a next item        [M, D]
-//   positives = target-branch embeddings of those next items         [M, D]
+//   positives = the model's target embeddings of those next items   [M, D]
 //   negatives = the step's bucket-sampled items (shared, trainable)  [K, D]
 //             + the in-batch positives (trainable)                   [M, D]
 //             + the memory bank of earlier steps' negatives (detached)
 //   loss = streamed InfoNCE with margins, temperature, position weights and accidental-hit masking
 //        + l2_emb · ‖W‖ for every item embedding table (the seed's torch.norm penalty)
 import * as tf from '@tensorflow/tfjs';
-import type { ModelConfig } from '../../core/model/config.ts';
-import { gatherRows } from '../../core/model/fast-ops.ts';
-import { encodeSequencesAndTargets } from '../../core/model/hstu.ts';
-import type { ModelParams } from '../../core/model/init.ts';
+import { gatherRows } from '../../core/ops/fast-ops.ts';
+import type { SequenceModel } from '../../core/model/sequence-model.ts';
 import type { CutBatch } from '../../core/sequences/batch.ts';
 import type { ItemStore } from '../../core/sequences/item-store.ts';
 import type { NamedGrads } from '../../core/train/adamw.ts';
@@ -37,10 +35,28 @@ export function positivePositions(isPositive: Uint8Array): Int32Array {
   return out;
 }
 
+/**
+ * The negatives every positive row is contrasted with, in the loss's order:
+ *   1. the step's bucket-sampled items, shared by every row, trainable (absent when num_negatives is 0)
+ *   2. the in-batch positives: every row's positive item, the row's own included, trainable
+ *   3. the memory bank: earlier steps' sampled negatives, detached, oldest step first
+ * A negative whose id equals the row's positive id is masked inside the loss (streamedInfoNce): the
+ * row's own in-batch positive and every accidental hit in any bank never count; duplicates that are
+ * not hits count once per occurrence.
+ */
+export function negativeBanks(
+  sampled: tf.Tensor2D, sampledIds: Int32Array, positive: tf.Tensor2D, positiveIds: Int32Array, memory: NegativeBank[],
+): NegativeBank[] {
+  return [
+    ...(sampledIds.length > 0 ? [{ emb: sampled, ids: sampledIds, detached: false }] : []),
+    { emb: positive, ids: positiveIds, detached: false },
+    ...memory,
+  ];
+}
+
 /** Forward + backward of one micro-batch; `memory` are the bank's detached negatives. */
 export function batchLoss(
-  p: ModelParams,
-  c: ModelConfig,
+  model: SequenceModel,
   store: ItemStore,
   cb: CutBatch,
   negativeIds: Int32Array,
@@ -49,6 +65,7 @@ export function batchLoss(
   dropoutSeed: number,
 ): BatchLossResult {
   const { batch, positives } = cb;
+  const { params: p, config: c } = model;
   const [B, N, D] = [batch.batchSize, batch.seqLen, c.hiddenUnits];
   const at = positivePositions(positives.isPositive);
   const M = at.length;
@@ -67,18 +84,14 @@ export function batchLoss(
 
   const kept: { negatives?: tf.Tensor2D } = {};
   const { value, grads } = tf.variableGrads(() => {
-    const encoded = encodeSequencesAndTargets(p, c, batch, targets, { training: true, seed: dropoutSeed }); // one item-table lookup
+    const encoded = model.encodeSequencesAndTargets(batch, targets, { training: true, seed: dropoutSeed }); // one item-table lookup
     const states = tf.reshape(encoded.states, [B * N, D]); // [B·N, D]
     const query = gatherRows(states, tf.tensor1d(at, 'int32')) as tf.Tensor2D; // [M, D]
     const items = encoded.items; // [M + K, D]
     const positive = tf.slice(items, [0, 0], [M, D]) as tf.Tensor2D; // [M, D]
     const negative = tf.slice(items, [M, 0], [K, D]) as tf.Tensor2D; // [K, D]
     kept.negatives = tf.keep(negative);
-    const banks: NegativeBank[] = [
-      ...(K > 0 ? [{ emb: negative, ids: negativeIds, detached: false }] : []),
-      { emb: positive, ids: positiveIds, detached: false },
-      ...memory,
-    ];
+    const banks = negativeBanks(negative, negativeIds, positive, positiveIds, memory);
     let loss: tf.Scalar = streamedInfoNce({ query, positive, positiveIds, positiveActions, weights, banks }, s);
     for (const table of itemTables) if (s.l2_emb > 0) loss = tf.add(loss, tf.mul(tf.norm(table), s.l2_emb));
     return loss;

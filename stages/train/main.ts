@@ -1,6 +1,6 @@
-// train: fit the HSTU model on the ingest + features + negatives artifacts (SPEC §5, §6); write the
+// train: fit the sequence model (model_type: hstu or sasrec) on the ingest + features + negatives artifacts (SPEC §5, §6); write the
 // model folder (final/, best/, checkpoint/), metrics/train.json and the plots/train/ TSVs.
-import { initBackend, type BackendName } from '../../core/backend.ts';
+import { initBackend } from '../../core/backend.ts';
 import { cliPaths, runStage } from '../../core/cli.ts';
 import { buildModelConfig } from '../../core/model/config.ts';
 import { BucketSampler } from '../../core/negative-sampler.ts';
@@ -16,7 +16,7 @@ runStage('train', async () => {
     'train <ingest-dir> <features-dir> <negatives-dir> <model-dir> <metrics-file> <plots-dir>',
   ) as [string, string, string, string, string, string];
   const p = loadParams([
-    'seed', 'backend',
+    'seed', 'backend', 'model_type', 'sasrec_features',
     'maxlen', 'hidden_units', 'num_blocks', 'num_heads', 'linear_dim', 'attention_dim', 'dropout_rate',
     'use_rope', 'rope_theta', 'rope_partial_dim', 'attn_norm', 'load_time_intervals',
     'batch_size', 'grad_accum_steps', 'lr', 'weight_decay', 'warmup_ratio', 'clip_norm', 'l2_emb', 'num_epochs',
@@ -26,7 +26,7 @@ runStage('train', async () => {
   ]);
   const log = (line: string): void => void process.stderr.write(line + '\n');
   for (const notice of checkSeedOptions(p)) log(`[train] ${notice}`);
-  const backend = await initBackend(p.backend as BackendName, log);
+  const backend = await initBackend(p.backend, log);
   const data = new TrainData(ingestDir, featuresDir, p.maxlen);
   const config = buildModelConfig(p, data.schema, data.store.rows);
   const sampler = BucketSampler.fromArtifacts(negativesDir);

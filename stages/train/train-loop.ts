@@ -7,7 +7,6 @@
 import { existsSync } from 'node:fs';
 import { UserError } from '../../core/errors.ts';
 import type { ModelConfig } from '../../core/model/config.ts';
-import { saveModel } from '../../core/model/weights-io.ts';
 import type { BucketSampler } from '../../core/negative-sampler.ts';
 import type { Progress } from '../../core/progress.ts';
 import { Rng } from '../../core/rng.ts';
@@ -74,8 +73,8 @@ export async function train(run: TrainRun): Promise<TrainResult> {
       await saveState(state, ckDir, p);
     }
     if (data.validCount === 0) run.log('[train] no validation targets: best/ holds the final weights');
-    if (state.log.best === null) await saveModel(bestModelDir(modelDir), state.params, c);
-    await saveModel(finalModelDir(modelDir), state.params, c);
+    if (state.log.best === null) await state.model.save(bestModelDir(modelDir));
+    await state.model.save(finalModelDir(modelDir));
     return { log: state.log, totalSteps, resumedFrom, stepsRun: state.cursor.step - startStep };
   } finally {
     disposeState(state);
@@ -99,7 +98,7 @@ async function runEpoch(run: TrainRun, s: TrainState, epoch: number, perEpoch: n
       const cb = buildCutBatch(selectCuts(train, plan[b]!.rows), shard, data.store, c.maxlen, 'train');
       const negativeIds = run.sampler.draw(p.num_negatives, s.negativesRng);
       const dropoutSeed = new Rng(p.seed, DROPOUT_STREAM + epoch * perEpoch + b).nextU32();
-      const r = batchLoss(s.params, c, data.store, cb, negativeIds, s.bank.banks(), settings, dropoutSeed);
+      const r = batchLoss(s.model, data.store, cb, negativeIds, s.bank.banks(), settings, dropoutSeed);
       s.bank.push(r.negatives, negativeIds);
       r.negatives.dispose();
       if (!Number.isFinite(r.loss)) {
@@ -162,14 +161,14 @@ function tickProgress(run: TrainRun, s: TrainState, total: number, startStep: nu
 
 /** Validates, records the row, and saves best/ when the Score improves. */
 async function evaluate(run: TrainRun, s: TrainState, epoch: number): Promise<void> {
-  const { params: p, config: c, data } = run;
+  const { params: p, data } = run;
   if (data.validCount === 0) return;
-  const m = validate(s.params, c, data, { batchSize: p.batch_size, excludeHistory: p.exclude_history, itemChunk: p.eval_item_chunk });
+  const m = validate(s.model, data, { batchSize: p.batch_size, excludeHistory: p.exclude_history, itemChunk: p.eval_item_chunk });
   const row: EvalRow = { step: s.cursor.step, epoch: epoch + 1, train_loss: lossSinceLastEval(s.log), ...m };
   s.log.evals.push(row);
   run.log(`[train] validation at step ${row.step} (epoch ${row.epoch}): Score ${m.score.toFixed(4)} HR@10 ${m['hr@10'].toFixed(4)} NDCG@10 ${m['ndcg@10'].toFixed(4)} train loss ${row.train_loss.toFixed(4)}`);
   if (s.log.best === null || m.score > s.log.best.score) {
     s.log.best = row;
-    await saveModel(bestModelDir(run.modelDir), s.params, c);
+    await s.model.save(bestModelDir(run.modelDir));
   }
 }

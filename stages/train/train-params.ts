@@ -5,7 +5,7 @@ import type { Params } from '../../core/params.ts';
 
 export type TrainParams = Pick<
   Params,
-  | 'seed' | 'backend'
+  | 'seed' | 'backend' | 'model_type' | 'sasrec_features'
   | 'maxlen' | 'hidden_units' | 'num_blocks' | 'num_heads' | 'linear_dim' | 'attention_dim' | 'dropout_rate'
   | 'use_rope' | 'rope_theta' | 'rope_partial_dim' | 'attn_norm' | 'load_time_intervals'
   | 'batch_size' | 'grad_accum_steps' | 'lr' | 'weight_decay' | 'warmup_ratio' | 'clip_norm' | 'l2_emb' | 'num_epochs'

@@ -5,9 +5,8 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { UserError } from '../../core/errors.ts';
 import type { ModelConfig } from '../../core/model/config.ts';
-import { initHstu } from '../../core/model/hstu.ts';
-import type { ModelParams } from '../../core/model/init.ts';
-import { assignWeights, loadModel } from '../../core/model/weights-io.ts';
+import { type SequenceModel, initModel, loadModel } from '../../core/model/sequence-model.ts';
+import { assignWeights } from '../../core/model/weights-io.ts';
 import { Rng } from '../../core/rng.ts';
 import { AdamW, decayFromKinds } from '../../core/train/adamw.ts';
 import { type TrainCursor, assignWeights as assignCheckpointWeights, loadCheckpoint, readWeights, saveCheckpoint } from '../../core/train/checkpoint.ts';
@@ -22,8 +21,8 @@ const NEGATIVES_STREAM = 0x4e4547; // 'NEG'
 const RESUMABLE_CHANGES: readonly string[] = ['resume', 'backend', 'ckpt_every_steps', 'state_dict_path'];
 
 export interface TrainState {
-  params: ModelParams;
-  vars: Record<string, tf.Variable>; // the same variables by name, for the optimizer
+  model: SequenceModel;
+  vars: Record<string, tf.Variable>; // the model's variables by name, for the optimizer
   optimizer: AdamW;
   bank: MemoryBank;
   negativesRng: Rng;
@@ -33,19 +32,20 @@ export interface TrainState {
 
 /** A fresh state: seeded init, then state_dict_path's weights when given. */
 export function freshState(c: ModelConfig, p: TrainParams): TrainState {
-  const params = initHstu(c, p.seed);
+  const model = initModel(c, p.seed);
+  const params = model.params;
   if (p.state_dict_path !== '') {
     if (!existsSync(join(p.state_dict_path, 'weights.json'))) throw new UserError(`state_dict_path ${p.state_dict_path}: no model weights there (expected weights.json, weights.bin)`);
     const source = loadModel(p.state_dict_path);
     try {
       assignWeights(params, source.params);
     } finally {
-      source.params.dispose();
+      source.dispose();
     }
   }
   const vars = Object.fromEntries(params.names().map((n) => [n, params.get(n)]));
   return {
-    params,
+    model,
     vars,
     optimizer: new AdamW(vars, { weightDecay: p.weight_decay, decays: decayFromKinds(params.kinds) }),
     bank: new MemoryBank(p.neg_cache_steps),
@@ -95,5 +95,5 @@ export async function saveState(s: TrainState, dir: string, p: TrainParams): Pro
 export function disposeState(s: TrainState): void {
   s.optimizer.dispose();
   s.bank.dispose();
-  s.params.dispose();
+  s.model.dispose();
 }

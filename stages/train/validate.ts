@@ -3,9 +3,7 @@
 // exclude_history), summarised as HR/NDCG@K, MRR and Score.
 import * as tf from '@tensorflow/tfjs';
 import { type RankMetrics, RankMetricsAccumulator } from '../../core/metrics.ts';
-import type { ModelConfig } from '../../core/model/config.ts';
-import { encodeSequences, lastPosition } from '../../core/model/hstu.ts';
-import type { ModelParams } from '../../core/model/init.ts';
+import { type SequenceModel, lastPosition } from '../../core/model/sequence-model.ts';
 import { buildCutBatch } from '../../core/sequences/batch.ts';
 import { historyItems, selectCuts } from '../../core/sequences/cut.ts';
 import { allRows, embedItems } from '../../core/sequences/item-embeddings.ts';
@@ -19,16 +17,17 @@ export interface ValidateOptions {
 }
 
 /** Metrics of the current model on every validation target. */
-export function validate(p: ModelParams, c: ModelConfig, data: TrainData, o: ValidateOptions): RankMetrics {
+export function validate(model: SequenceModel, data: TrainData, o: ValidateOptions): RankMetrics {
+  const c = model.config;
   const D = c.hiddenUnits;
-  const items = embedItems(p, c, (rows) => data.store.targetItems(rows), allRows(data.store.rows), o.itemChunk); // [I, D]
+  const items = embedItems(model, (rows) => data.store.targetItems(rows), allRows(data.store.rows), o.itemChunk); // [I, D]
   const acc = new RankMetricsAccumulator();
   for (const name of data.shards) {
     const { shard, valid } = data.load(name);
     for (let start = 0; start < valid.count; start += o.batchSize) {
       const cuts = selectCuts(valid, Int32Array.from({ length: Math.min(o.batchSize, valid.count - start) }, (_, i) => start + i));
       const cb = buildCutBatch(cuts, shard, data.store, c.maxlen, 'infer');
-      const q = tf.tidy(() => lastPosition(encodeSequences(p, c, cb.batch, { training: false }))); // [B, D]
+      const q = tf.tidy(() => lastPosition(model.encodeSequences(cb.batch, { training: false }))); // [B, D]
       const queries = q.dataSync() as Float32Array;
       q.dispose();
       const exclude = o.excludeHistory ? (k: number): Int32Array => historyItems(cuts, shard, k) : undefined;

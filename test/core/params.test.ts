@@ -50,6 +50,8 @@ test('wrong types and ranges name the key', () => {
   assert.throws(() => validateParams({ ...shipped, batch_size: 1.5 }, 'p'), /'batch_size' must be an integer/);
   assert.throws(() => validateParams({ ...shipped, use_rope: 'yes' }, 'p'), /'use_rope' must be true or false/);
   assert.throws(() => validateParams({ ...shipped, backend: 'gpu' }, 'p'), /'backend' must be one of auto/);
+  assert.throws(() => validateParams({ ...shipped, model_type: 'bert4rec' }, 'p'), /'model_type' must be one of hstu \| sasrec/);
+  assert.throws(() => validateParams({ ...shipped, sasrec_features: 1 }, 'p'), /'sasrec_features' must be true or false/);
   assert.throws(() => validateParams({ ...shipped, neg_bucket_bounds: [3, 'x'] }, 'p'), /'neg_bucket_bounds' must be a list of integers/);
   assert.throws(() => validateParams({ ...shipped, dropout_rate: 1.5 }, 'p'), /'dropout_rate' must be <= 0.99/);
   assert.throws(() => validateParams({ ...shipped, synth_users: -1 }, 'p'), /'synth_users' must be >= 1/);

@@ -1,5 +1,5 @@
-// The same model on cpu, wasm and (where scripts/setup-native.sh built it) native TensorFlow:
-// forward values and gradients agree (wasm loads its .wasm files from
+// The same model — each encoder: HSTU, SASRec on ids and with features — on cpu, wasm and (where
+// scripts/setup-native.sh built it) native TensorFlow: forward values and gradients agree (wasm loads its .wasm files from
 // node_modules/@tensorflow/tfjs-backend-wasm/dist under node). Native runs its own code paths
 // (transpose-flag matmuls, segment-sum gather gradients), so it gets its own check.
 import { test } from 'node:test';
@@ -7,23 +7,27 @@ import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
 import { initBackend } from '../../../core/backend.ts';
-import { encodeSequences, encodeTargets, initHstu } from '../../../core/model/hstu.ts';
-import { withJsKeepMasks } from '../../../core/model/keep-mask.ts';
-import { randomBatch, randomTargets, tinyConfig } from './tiny-model.ts';
+import { initModel } from '../../../core/model/sequence-model.ts';
+import type { ModelConfig } from '../../../core/model/config.ts';
+import { withJsKeepMasks } from '../../../core/ops/keep-mask.ts';
+import { randomBatch, randomTargets, tinyConfig, tinySasrecConfig } from './tiny-model.ts';
 import { nativeAbsentReason } from '../../helpers/native.ts';
 
 
-function runOn(backend: string, training = false): { states: Float32Array; items: Float32Array; grads: Map<string, Float32Array> } {
-  const c = tinyConfig();
-  const p = initHstu(c, 1);
+const ENCODERS: [string, () => ModelConfig][] = [['hstu', () => tinyConfig()], ['sasrec (ids only)', () => tinySasrecConfig()], ['sasrec (feature towers)', () => tinySasrecConfig({}, true)]];
+
+function runOn(backend: string, config: () => ModelConfig, training = false): { states: Float32Array; items: Float32Array; grads: Map<string, Float32Array> } {
+  const c = config();
+  // JS dropout masks (withJsKeepMasks) are the same on every backend.
+  const m = initModel(training ? { ...c, dropoutRate: 0.2 } : c, 1);
+  const p = m.params;
   const b = randomBatch(c, 2, 3, 8);
   const t = randomTargets(c, 3, 5);
   assert.equal(tf.getBackend(), backend);
-  const c2 = training ? { ...c, dropoutRate: 0.2 } : c; // JS dropout masks (withJsKeepMasks): the same on every backend
   const opts = { training, seed: 5 };
-  const states = encodeSequences(p, c2, b, opts);
-  const items = encodeTargets(p, c, t);
-  const loss = () => tf.tidy(() => tf.sum(tf.matMul(tf.reshape(encodeSequences(p, c2, b, opts), [-1, c.hiddenUnits]), encodeTargets(p, c, t), false, true))) as tf.Scalar;
+  const states = m.encodeSequences(b, opts);
+  const items = m.encodeTargets(t);
+  const loss = () => tf.tidy(() => tf.sum(tf.matMul(tf.reshape(m.encodeSequences(b, opts), [-1, c.hiddenUnits]), m.encodeTargets(t), false, true))) as tf.Scalar;
   const { grads } = tf.variableGrads(loss, p.trainable());
   const out = {
     states: states.dataSync() as Float32Array,
@@ -31,7 +35,7 @@ function runOn(backend: string, training = false): { states: Float32Array; items
     grads: new Map(p.names().map((n) => [n, grads[p.get(n).name]!.dataSync() as Float32Array])),
   };
   tf.dispose([states, items, ...Object.values(grads)]);
-  p.dispose();
+  m.dispose();
   return out;
 }
 
@@ -41,32 +45,36 @@ function maxAbsDiff(a: Float32Array, b: Float32Array): number {
   return m;
 }
 
-function assertAgree(cpu: ReturnType<typeof runOn>, other: ReturnType<typeof runOn>): void {
-  assert.ok(maxAbsDiff(cpu.states, other.states) < 1e-4, `states differ by ${maxAbsDiff(cpu.states, other.states)}`);
-  assert.ok(maxAbsDiff(cpu.items, other.items) < 1e-4, `items differ by ${maxAbsDiff(cpu.items, other.items)}`);
+function assertAgree(cpu: ReturnType<typeof runOn>, other: ReturnType<typeof runOn>, what: string): void {
+  assert.ok(maxAbsDiff(cpu.states, other.states) < 1e-4, `${what}: states differ by ${maxAbsDiff(cpu.states, other.states)}`);
+  assert.ok(maxAbsDiff(cpu.items, other.items) < 1e-4, `${what}: items differ by ${maxAbsDiff(cpu.items, other.items)}`);
   // Gradients relative to their scale: at init (std 0.02 everywhere) activations are far below the
   // LayerNorm epsilon, so some gradients are ~1e5 and float32 rounding differs in absolute terms.
   for (const [name, g] of cpu.grads) {
     const scale = Math.max(1, ...Array.from(g, Math.abs));
     const d = maxAbsDiff(g, other.grads.get(name)!);
-    assert.ok(d <= 1e-4 * scale, `gradient of ${name} differs by ${d} (scale ${scale})`);
+    assert.ok(d <= 1e-4 * scale, `${what}: gradient of ${name} differs by ${d} (scale ${scale})`);
   }
 }
 
 test('cpu and wasm agree on forward outputs (1e-4) and gradients', async () => {
-  await tf.setBackend('cpu');
-  const cpu = runOn('cpu');
-  assert.ok(await tf.setBackend('wasm'), 'wasm backend failed to initialise');
-  assertAgree(cpu, runOn('wasm'));
+  for (const [what, config] of ENCODERS) {
+    await tf.setBackend('cpu');
+    const cpu = runOn('cpu', config);
+    assert.ok(await tf.setBackend('wasm'), 'wasm backend failed to initialise');
+    assertAgree(cpu, runOn('wasm', config), what);
+  }
 });
 
 const nativeAbsent = nativeAbsentReason();
 
 test('cpu and native tensorflow agree on forward outputs (1e-4) and gradients, with and without dropout', { skip: nativeAbsent ?? false }, async () => {
-  for (const training of [false, true]) {
-    await tf.setBackend('cpu');
-    const cpu = runOn('cpu', training);
-    assert.equal(await initBackend('tensorflow'), 'tensorflow');
-    assertAgree(cpu, withJsKeepMasks(() => runOn('tensorflow', training)));
+  for (const [what, config] of ENCODERS) {
+    for (const training of [false, true]) {
+      await tf.setBackend('cpu');
+      const cpu = runOn('cpu', config, training);
+      assert.equal(await initBackend('tensorflow'), 'tensorflow');
+      assertAgree(cpu, withJsKeepMasks(() => runOn('tensorflow', config, training)), `${what}${training ? ', dropout' : ''}`);
+    }
   }
 });

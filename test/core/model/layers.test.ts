@@ -1,7 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
-import { LN_EPS, layerNormOp, relu, silu } from '../../../core/model/layers.ts';
+import { LN_EPS, layerNormOp } from '../../../core/model/layers.ts';
+import { relu, silu } from '../../../core/ops/activations.ts';
 import { Rng } from '../../../core/rng.ts';
 
 await tf.setBackend('cpu');

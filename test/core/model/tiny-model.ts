@@ -1,5 +1,6 @@
-// Shared by the model tests: a tiny config (random batches come from core/model/random-batch.ts).
-import type { FeatureSchema, ModelConfig } from '../../../core/model/config.ts';
+// Shared by the model tests: tiny configs for each encoder (random batches come from
+// core/model/random-batch.ts).
+import type { FeatureSchema, HstuEncoderConfig, HstuModelConfig, ModelConfig, SasrecModelConfig } from '../../../core/model/config.ts';
 import { validateModelConfig } from '../../../core/model/config.ts';
 export { randomBatch, randomTargets } from '../../../core/model/random-batch.ts';
 
@@ -18,10 +19,24 @@ export const TINY_FEATURES: FeatureSchema = {
   arrayLen: 3,
 };
 
-export function tinyConfig(over: Partial<ModelConfig> = {}): ModelConfig {
-  return validateModelConfig({
-    itemVocab: 20, maxlen: 7, hiddenUnits: 8, numBlocks: 2, numHeads: 2, linearDim: 4, attentionDim: 4,
-    dropoutRate: 0, useRope: true, ropeTheta: 10000, ropePartialDim: 2, attnNorm: 'padded', loadTimeIntervals: true,
-    fieldDim: 4, timeBuckets: 16, numActions: 3, features: TINY_FEATURES, ...over,
-  });
+type Shared = Omit<ModelConfig, 'encoder'>;
+const TINY_SHARED: Shared = {
+  itemVocab: 20, maxlen: 7, hiddenUnits: 8, numBlocks: 2, numHeads: 2, dropoutRate: 0, loadTimeIntervals: true,
+  fieldDim: 4, numActions: 3, features: TINY_FEATURES,
+};
+const TINY_HSTU: HstuEncoderConfig = {
+  type: 'hstu', linearDim: 4, attentionDim: 4, useRope: true, ropeTheta: 10000, ropePartialDim: 2, attnNorm: 'padded', timeBuckets: 16,
+};
+
+/** A tiny HSTU model config; `over` may set shared and HSTU fields alike (flat). */
+export function tinyConfig(over: Partial<Shared & Omit<HstuEncoderConfig, 'type'>> = {}): HstuModelConfig {
+  const encoder = { ...TINY_HSTU };
+  const shared: Record<string, unknown> = { ...TINY_SHARED };
+  for (const [k, v] of Object.entries(over)) (k in TINY_HSTU ? (encoder as Record<string, unknown>) : shared)[k] = v;
+  return validateModelConfig({ ...(shared as Shared), encoder }) as HstuModelConfig;
+}
+
+/** A tiny SASRec model config: ids only unless sideFeatures. */
+export function tinySasrecConfig(over: Partial<Shared> = {}, sideFeatures = false): SasrecModelConfig {
+  return validateModelConfig({ ...TINY_SHARED, ...over, encoder: { type: 'sasrec', sideFeatures } }) as SasrecModelConfig;
 }

@@ -1,46 +1,98 @@
+// Model folders on disk: save → load round trip for every encoder, the documented format, fine-tuning
+// assignment, the pre-model_type HSTU format still loading, and an unknown format refused with its remedy.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
-import { encodeSequences, encodeTargets, initHstu } from '../../../core/model/hstu.ts';
-import { assignWeights, loadModel, saveModel } from '../../../core/model/weights-io.ts';
+import { type SequenceModel, initModel, loadModel } from '../../../core/model/sequence-model.ts';
+import { HSTU_V1_FORMAT, assignWeights } from '../../../core/model/weights-io.ts';
 import type { WeightsManifest } from '../../../core/model/weights-io.ts';
-import { randomBatch, randomTargets, tinyConfig } from './tiny-model.ts';
+import type { ModelConfig } from '../../../core/model/config.ts';
+import { randomBatch, randomTargets, tinyConfig, tinySasrecConfig } from './tiny-model.ts';
 
 await tf.setBackend('cpu');
 
-test('save → load gives identical outputs; the files follow the documented format', async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'hstu-weights-'));
-  try {
-    const c = tinyConfig();
-    const p = initHstu(c, 1);
-    p.get('film.gamma').assign(tf.fill(p.get('film.gamma').shape, 0.5)); // a non-init value must round-trip too
-    await saveModel(join(dir, 'model'), p, c);
-    const { config, params } = loadModel(join(dir, 'model'));
-    assert.deepEqual(config, c);
-    const b = randomBatch(c, 2, 3, 8);
-    const t = randomTargets(c, 3, 4);
-    tf.tidy(() => {
-      assert.deepEqual(encodeSequences(params, config, b, { training: false }).dataSync(), encodeSequences(p, c, b, { training: false }).dataSync());
-      assert.deepEqual(encodeTargets(params, config, t).dataSync(), encodeTargets(p, c, t).dataSync());
-    });
+function withTempDir(f: (dir: string) => Promise<void>): () => Promise<void> {
+  return async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'model-weights-'));
+    try {
+      await f(dir);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  };
+}
+
+function assertSameOutputs(a: SequenceModel, b: SequenceModel): void {
+  const batch = randomBatch(a.config, 2, 3, 8);
+  const t = randomTargets(a.config, 3, 4);
+  tf.tidy(() => {
+    assert.deepEqual(b.encodeSequences(batch, { training: false }).dataSync(), a.encodeSequences(batch, { training: false }).dataSync());
+    assert.deepEqual(b.encodeTargets(t).dataSync(), a.encodeTargets(t).dataSync());
+  });
+}
+
+const ENCODERS: [string, () => ModelConfig, string][] = [
+  ['hstu', () => tinyConfig(), 'film.gamma'],
+  ['sasrec (ids only)', () => tinySasrecConfig(), 'sasrec.pos'],
+  ['sasrec (feature towers)', () => tinySasrecConfig({}, true), 'sasrec.blocks.1.kv.w'],
+];
+
+for (const [name, config, probe] of ENCODERS) {
+  test(`${name}: save → load gives identical outputs; the files follow the documented format`, withTempDir(async (dir) => {
+    const c = config();
+    const m = initModel(c, 1);
+    m.params.get(probe).assign(tf.fill(m.params.get(probe).shape, 0.5)); // a non-init value must round-trip too
+    await m.save(join(dir, 'model'));
+    const loaded = loadModel(join(dir, 'model'));
+    assert.deepEqual(loaded.config, c);
+    assertSameOutputs(m, loaded);
     // weights.bin = float32 LE in sorted-name order at the manifest's offsets.
     const manifest = JSON.parse(readFileSync(join(dir, 'model', 'weights.json'), 'utf8')) as WeightsManifest;
+    assert.equal(manifest.format, 'sequence-model-weights-v2');
     const names = manifest.tensors.map((e) => e.name);
     assert.deepEqual(names, [...names].sort());
     const bin = readFileSync(join(dir, 'model', 'weights.bin'));
-    const e = manifest.tensors.find((x) => x.name === 'film.gamma')!;
-    assert.equal(bin.readFloatLE(e.offset), 0.5);
+    assert.equal(bin.readFloatLE(manifest.tensors.find((x) => x.name === probe)!.offset), 0.5);
     // Fine-tuning path: assign into a freshly initialised model.
-    const fresh = initHstu(c, 99);
-    assignWeights(fresh, params);
-    assert.deepEqual(fresh.get('blocks.1.uvqk.w').dataSync(), p.get('blocks.1.uvqk.w').dataSync());
-    const other = initHstu(tinyConfig({ hiddenUnits: 12 }), 1);
-    assert.throws(() => assignWeights(other, params), /do not match/);
-    for (const m of [p, params, fresh, other]) m.dispose();
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
-});
+    const fresh = initModel(c, 99);
+    assignWeights(fresh.params, loaded.params);
+    assert.deepEqual(fresh.params.get(probe).dataSync(), m.params.get(probe).dataSync());
+    const other = initModel({ ...c, hiddenUnits: 12 }, 1);
+    assert.throws(() => assignWeights(other.params, loaded.params), /do not match/);
+    for (const x of [m, loaded, fresh, other]) x.dispose();
+  }));
+}
+
+test('a folder in the pre-model_type format (hstu-weights-v1, HSTU knobs flat in config.json) still loads, as HSTU', withTempDir(async (dir) => {
+  const c = tinyConfig();
+  const m = initModel(c, 2);
+  await m.save(join(dir, 'v1'));
+  const { encoder, ...shared } = c;
+  const { type: _type, ...hstuKnobs } = encoder;
+  writeFileSync(join(dir, 'v1', 'config.json'), JSON.stringify({ ...shared, ...hstuKnobs }));
+  const manifest = JSON.parse(readFileSync(join(dir, 'v1', 'weights.json'), 'utf8')) as WeightsManifest;
+  writeFileSync(join(dir, 'v1', 'weights.json'), JSON.stringify({ ...manifest, format: HSTU_V1_FORMAT }));
+  const loaded = loadModel(join(dir, 'v1'));
+  assert.deepEqual(loaded.config, c);
+  assertSameOutputs(m, loaded);
+  m.dispose();
+  loaded.dispose();
+}));
+
+test('an unknown weights format, or a v2 config without an encoder, is refused naming the remedy', withTempDir(async (dir) => {
+  const m = initModel(tinyConfig(), 2);
+  await m.save(join(dir, 'model'));
+  m.dispose();
+  const path = join(dir, 'model', 'weights.json');
+  const manifest = JSON.parse(readFileSync(path, 'utf8')) as WeightsManifest;
+  writeFileSync(path, JSON.stringify({ ...manifest, format: 'other-weights-v9' }));
+  assert.throws(() => loadModel(join(dir, 'model')), /format "other-weights-v9" is not one this version reads .*retrain with `dvc repro train`/);
+  writeFileSync(path, JSON.stringify(manifest));
+  const config = JSON.parse(readFileSync(join(dir, 'model', 'config.json'), 'utf8')) as Record<string, unknown>;
+  delete config['encoder'];
+  writeFileSync(join(dir, 'model', 'config.json'), JSON.stringify(config));
+  assert.throws(() => loadModel(join(dir, 'model')), /model_type must be 'hstu' or 'sasrec', got undefined/);
+}));

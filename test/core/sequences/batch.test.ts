@@ -15,9 +15,8 @@ const F204 = 1; // column of 204 in TINY_SCHEMA.timeDiscrete
 const Ft = 3;
 
 const config = validateModelConfig({
-  itemVocab: 6, maxlen: MAXLEN, hiddenUnits: 4, numBlocks: 1, numHeads: 1, linearDim: 2, attentionDim: 2, dropoutRate: 0,
-  useRope: false, ropeTheta: 10000, ropePartialDim: 0, attnNorm: 'padded', loadTimeIntervals: true, fieldDim: 2,
-  timeBuckets: 8, numActions: 3, features: TINY_SCHEMA,
+  itemVocab: 6, maxlen: MAXLEN, hiddenUnits: 4, numBlocks: 1, numHeads: 1, dropoutRate: 0, loadTimeIntervals: true, fieldDim: 2,
+  numActions: 3, features: TINY_SCHEMA, encoder: { type: 'sasrec', sideFeatures: true },
 });
 
 test('test batch: left-padded to maxlen + 1, user token first, items in order, valid for the model', () => {

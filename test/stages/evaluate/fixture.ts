@@ -6,8 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse } from 'yaml';
 import { buildModelConfig, type ModelConfig } from '../../../core/model/config.ts';
-import { initHstu } from '../../../core/model/hstu.ts';
-import { saveModel } from '../../../core/model/weights-io.ts';
+import { initModel } from '../../../core/model/sequence-model.ts';
 import { buildFeatureSchema, readManifests } from '../../../core/sequences/feature-schema.ts';
 import { observeArrayLen } from '../../../core/sequences/user-shards.ts';
 import { runStages, writeParamsFile } from '../../helpers/stage-runner.ts';
@@ -42,20 +41,20 @@ export async function buildArtifacts(over: Record<string, unknown> = {}): Promis
   return a;
 }
 
-/** The model config train would build for these artifacts with TINY_PARAMS. */
-export function tinyConfig(a: Artifacts): ModelConfig {
+/** The model config train would build for these artifacts with TINY_PARAMS (and `over`, e.g. model_type). */
+export function tinyConfig(a: Artifacts, over: Record<string, unknown> = {}): ModelConfig {
   const m = readManifests(a.ingest, a.features);
   const schema = buildFeatureSchema(m, observeArrayLen(a.ingest, m));
-  const p = { ...(parse(readFileSync(a.params, 'utf8')) as Record<string, unknown>) };
+  const p = { ...(parse(readFileSync(a.params, 'utf8')) as Record<string, unknown>), ...over };
   return buildModelConfig(p as unknown as Parameters<typeof buildModelConfig>[0], schema, m.ingest.items + 1);
 }
 
 /** A freshly initialised model saved as `<modelDir>/<which>/` (the train stage's layout). */
-export async function saveTinyModel(a: Artifacts, modelDir: string, which: 'best' | 'final', seed = 7): Promise<ModelConfig> {
-  const config = tinyConfig(a);
-  const params = initHstu(config, seed);
-  await saveModel(join(modelDir, which), params, config);
-  params.dispose();
+export async function saveTinyModel(a: Artifacts, modelDir: string, which: 'best' | 'final', seed = 7, over: Record<string, unknown> = {}): Promise<ModelConfig> {
+  const config = tinyConfig(a, over);
+  const model = initModel(config, seed);
+  await model.save(join(modelDir, which));
+  model.dispose();
   return config;
 }
 

@@ -48,6 +48,17 @@ test('runs end to end: one summary line, metrics for both methods on the same ta
   }
 });
 
+test('a SASRec model folder is evaluated alike: evaluate reads the encoder from its config.json, no model params', async () => {
+  const sasrecDir = out('sasrec-model');
+  await saveTinyModel(a, sasrecDir, 'final', 7, { model_type: 'sasrec' });
+  const r = await runStage('evaluate', evaluateArgs(a, sasrecDir, out('run-sasrec')), a.params);
+  assert.equal(r.code, 0, r.stderr);
+  const [hstu, sasrec] = [out('run1'), out('run-sasrec')].map((d) => readJson(join(d, 'metrics', 'evaluate.json')));
+  assert.equal(sasrec!.targets, hstu!.targets);
+  assert.deepEqual(sasrec!.popularity, hstu!.popularity, 'the baseline does not depend on the model');
+  assert.notDeepEqual(sasrec!.model, hstu!.model, 'another encoder, other ranks');
+});
+
 test('the HR@k plot has k = 1..200 for both methods, ending at HR@200', () => {
   const lines = readFileSync(join(out('run1'), 'plots', 'hr_at_k.tsv'), 'utf8').trimEnd().split('\n');
   assert.equal(lines[0], 'k\tmodel\tpopularity');

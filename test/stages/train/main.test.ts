@@ -25,6 +25,12 @@ const readTsv = (path: string): Record<string, number>[] => {
   return lines.map((l) => Object.fromEntries(l.split('\t').map((v, i) => [cols[i]!, Number(v)])));
 };
 
+/** Mean step loss of one epoch, from steps.tsv rows. */
+function meanLossOf(steps: Record<string, number>[], epoch: number): number {
+  const rows = steps.filter((r) => r['epoch'] === epoch);
+  return rows.reduce((s, r) => s + r['loss']!, 0) / rows.length;
+}
+
 /** Runs train into `out` and returns its metrics (failing with the stage's stderr). */
 async function train(out: string, over: Record<string, unknown> = {}): Promise<Metrics> {
   const r = await runStage('train', trainArgs(a, join(a.dir, out)), writeParams(a.dir, `${out}.yaml`, over));
@@ -38,10 +44,7 @@ const outputs = (out: string): string[] =>
 test('training loss falls and the validation Score rises; model, metrics and plots are written', async () => {
   const m = await train('run-a', { num_epochs: 3 });
   const steps = readTsv(join(a.dir, 'run-a', 'plots', 'steps.tsv'));
-  const meanLoss = (epoch: number): number => {
-    const rows = steps.filter((r) => r['epoch'] === epoch);
-    return rows.reduce((s, r) => s + r['loss']!, 0) / rows.length;
-  };
+  const meanLoss = (epoch: number): number => meanLossOf(steps, epoch);
   assert.ok(meanLoss(3) < meanLoss(1), `mean loss epoch 1 ${meanLoss(1)} → epoch 3 ${meanLoss(3)}`);
   const evals = readTsv(join(a.dir, 'run-a', 'plots', 'valid.tsv'));
   assert.equal(evals.length, 3, 'one validation per epoch');
@@ -51,6 +54,15 @@ test('training loss falls and the validation Score rises; model, metrics and plo
   for (const dir of ['final', 'best', 'checkpoint']) assert.ok(existsSync(join(a.dir, 'run-a', 'model', dir)), `model/${dir} exists`);
   const config = JSON.parse(readText(join(a.dir, 'run-a', 'model', 'final', 'config.json'))) as { maxlen: number; hiddenUnits: number };
   assert.deepEqual([config.maxlen, config.hiddenUnits], [20, 16]);
+});
+
+test('model_type: sasrec trains through the same loop (loss falls); its folder records the encoder', async () => {
+  await train('run-sasrec', { num_epochs: 3, model_type: 'sasrec' });
+  const steps = readTsv(join(a.dir, 'run-sasrec', 'plots', 'steps.tsv'));
+  const meanLoss = (epoch: number): number => meanLossOf(steps, epoch);
+  assert.ok(meanLoss(3) < meanLoss(1), `mean loss epoch 1 ${meanLoss(1)} → epoch 3 ${meanLoss(3)}`);
+  const config = JSON.parse(readText(join(a.dir, 'run-sasrec', 'model', 'final', 'config.json'))) as { encoder: unknown };
+  assert.deepEqual(config.encoder, { type: 'sasrec', sideFeatures: false });
 });
 
 test('same params and seed → byte-identical metrics, plots and weights', async () => {

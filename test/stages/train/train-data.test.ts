@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
 import { rmSync } from 'node:fs';
 import { buildModelConfig } from '../../../core/model/config.ts';
-import { initHstu } from '../../../core/model/hstu.ts';
+import { initModel } from '../../../core/model/sequence-model.ts';
 import { buildCutBatch } from '../../../core/sequences/batch.ts';
 import { selectCuts } from '../../../core/sequences/cut.ts';
 import { batchLoss, positivePositions } from '../../../stages/train/batch-loss.ts';
@@ -34,23 +34,24 @@ test('epoch plan: every training cut exactly once, batches of batch_size, seeded
 
 test('one micro-batch: finite loss, a gradient for every variable, no tensors left behind', () => {
   const c = buildModelConfig(
-    { maxlen: 20, hidden_units: 16, num_blocks: 1, num_heads: 2, linear_dim: 8, attention_dim: 8, dropout_rate: 0.2, use_rope: true, rope_theta: 10000, rope_partial_dim: 4, attn_norm: 'padded', load_time_intervals: true },
+    { model_type: 'hstu', sasrec_features: false, maxlen: 20, hidden_units: 16, num_blocks: 1, num_heads: 2, linear_dim: 8, attention_dim: 8, dropout_rate: 0.2, use_rope: true, rope_theta: 10000, rope_partial_dim: 4, attn_norm: 'padded', load_time_intervals: true },
     data.schema, data.store.rows,
   );
-  const p = initHstu(c, 1);
+  const model = initModel(c, 1);
+  const p = model.params;
   const { shard, train } = data.load(data.shards[0]!);
   const cb = buildCutBatch(selectCuts(train, [0, 1, 2, 3]), shard, data.store, 20, 'train');
   const settings = { temperature: 0.05, margin_click: 0.02, margin_conv: 0.02, chunk: 16, pos_weight_a: 0.8, l2_emb: 1e-4 };
   const before = tf.memory().numTensors;
-  const r = batchLoss(p, c, data.store, cb, Int32Array.from([1, 2, 3, 4, 5]), [], settings, 7);
+  const r = batchLoss(model, data.store, cb, Int32Array.from([1, 2, 3, 4, 5]), [], settings, 7);
   assert.ok(Number.isFinite(r.loss) && r.loss > 0, `loss ${r.loss}`);
   assert.equal(r.positives, positivePositions(cb.positives.isPositive).length);
   assert.deepEqual(Object.keys(r.grads).sort(), p.names());
   assert.deepEqual(r.negatives.shape, [5, 16]);
   tf.dispose([...Object.values(r.grads), r.negatives]);
   assert.equal(tf.memory().numTensors, before);
-  const again = batchLoss(p, c, data.store, cb, Int32Array.from([1, 2, 3, 4, 5]), [], settings, 7);
+  const again = batchLoss(model, data.store, cb, Int32Array.from([1, 2, 3, 4, 5]), [], settings, 7);
   assert.equal(again.loss, r.loss, 'same dropout seed → same loss');
   tf.dispose([...Object.values(again.grads), again.negatives]);
-  p.dispose();
+  model.dispose();
 });

@@ -8,31 +8,29 @@
 //   O = LN(A·V) ⊙ U
 //   x ← x + Dropout(O·W_o)
 // hstuBlock below is the block under tfjs autodiff: the readable reference. The model runs
-// hstuBlockFused (hstu-block-fused.ts), the same arithmetic with its backward written out, which
+// hstuBlockFused (block-fused.ts), the same arithmetic with its backward written out, which
 // a test checks against autodiff of this one.
 import * as tf from '@tensorflow/tfjs';
-import type { Rng } from '../rng.ts';
-import { type ModelConfig, ropeDim } from './config.ts';
-import type { ModelParams } from './init.ts';
-import { type ForwardContext, dropout, initLayerNorm, initLinear, layerNorm, linear, nextDropoutSeed, silu, siluSlope } from './layers.ts';
-import { keepMaskIsNative, keepStream, nativeKeepWhere } from './keep-mask.ts';
-import { batchMatMul, batchMatMulBT } from './fast-ops.ts';
+import type { Rng } from '../../../rng.ts';
+import { type HstuModelConfig, ropeDim } from '../../config.ts';
+import type { ModelParams } from '../../init.ts';
+import { type ForwardContext, dropout, initLayerNorm, initLinear, layerNorm, linear, nextDropoutSeed } from '../../layers.ts';
+import { silu, siluSlope } from '../../../ops/activations.ts';
+import { attentionKeepMask } from '../../../ops/keep-mask.ts';
+import { batchMatMul, batchMatMulBT } from '../../../ops/fast-ops.ts';
+import { splitHeads } from '../../heads.ts';
 import { applyRope } from './rope.ts';
 import { type BiasIndices, initRelativeBias, relativeBias } from './relative-bias.ts';
 
-export function initHstuBlock(p: ModelParams, c: ModelConfig, name: string, rng: Rng): void {
+export function initHstuBlock(p: ModelParams, c: HstuModelConfig, name: string, rng: Rng): void {
   const D = c.hiddenUnits;
   const H = c.numHeads;
+  const h = c.encoder;
   initLayerNorm(p, `${name}.ln_in`, D);
-  initLinear(p, `${name}.uvqk`, D, 2 * H * c.linearDim + 2 * H * c.attentionDim, rng);
-  initRelativeBias(p, `${name}.rab`, c.maxlen + 1, c.timeBuckets, c.loadTimeIntervals, rng);
-  initLayerNorm(p, `${name}.ln_attn`, H * c.linearDim);
-  initLinear(p, `${name}.out`, H * c.linearDim, D, rng);
-}
-
-/** [B, N, H·d] (or [B·N, H·d]) → [B·H, N, d] */
-export function splitHeads(x: tf.Tensor, B: number, N: number, H: number, d: number): tf.Tensor {
-  return tf.reshape(tf.transpose(tf.reshape(x, [B, N, H, d]), [0, 2, 1, 3]), [B * H, N, d]);
+  initLinear(p, `${name}.uvqk`, D, 2 * H * h.linearDim + 2 * H * h.attentionDim, rng);
+  initRelativeBias(p, `${name}.rab`, c.maxlen + 1, h.timeBuckets, c.loadTimeIntervals, rng);
+  initLayerNorm(p, `${name}.ln_attn`, H * h.linearDim);
+  initLinear(p, `${name}.out`, H * h.linearDim, D, rng);
 }
 
 /**
@@ -54,24 +52,8 @@ export interface AttentionMask {
  */
 export function attentionWeights(ctx: ForwardContext, mask: AttentionMask, H: number): { weights: tf.Tensor; scale: number } {
   if (!ctx.training || ctx.dropoutRate === 0) return { weights: mask.visibleTensor, scale: 1 };
-  const [B, , N] = mask.visibleTensor.shape as [number, number, number, number];
-  const seed = nextDropoutSeed(ctx);
-  const scale = 1 / (1 - ctx.dropoutRate);
-  if (keepMaskIsNative()) {
-    const keepVisible = mask.keepVisible ?? tf.mul(mask.visibleTensor, 1 - ctx.dropoutRate);
-    return { weights: nativeKeepWhere([B, H, N, N], seed, keepVisible), scale };
-  }
-  const keep = keepStream(seed, ctx.dropoutRate);
-  const NN = N * N;
-  const out = new Float32Array(B * H * NN);
-  for (let b = 0; b < B; b++) {
-    const src = mask.visible.subarray(b * NN, (b + 1) * NN);
-    for (let h = 0; h < H; h++) {
-      const dst = (b * H + h) * NN;
-      for (let k = 0; k < NN; k++) if (src[k] !== 0 && keep()) out[dst + k] = 1;
-    }
-  }
-  return { weights: tf.tensor4d(out, [B, H, N, N]), scale };
+  const weights = attentionKeepMask(mask.visible, mask.visibleTensor, H, nextDropoutSeed(ctx), ctx.dropoutRate, mask.keepVisible);
+  return { weights, scale: 1 / (1 - ctx.dropoutRate) };
 }
 
 /**
@@ -105,12 +87,11 @@ export function attentionActivation(scores: tf.Tensor, rab: tf.Tensor, weights: 
  * and its 1/n; `bias` the precomputed relative-bias indices.
  */
 export function hstuBlock(
-  p: ModelParams, c: ModelConfig, name: string, x: tf.Tensor, mask: AttentionMask, bias: BiasIndices, ctx: ForwardContext,
+  p: ModelParams, c: HstuModelConfig, name: string, x: tf.Tensor, mask: AttentionMask, bias: BiasIndices, ctx: ForwardContext,
 ): tf.Tensor {
   const [B, N] = x.shape as [number, number, number];
   const H = c.numHeads;
-  const dv = c.linearDim;
-  const dqk = c.attentionDim;
+  const { linearDim: dv, attentionDim: dqk } = c.encoder;
   const xn = layerNorm(p, `${name}.ln_in`, x); // [B, N, D]
   const uvqk = silu(linear(p, `${name}.uvqk`, xn)); // [B, N, 2·H·dv + 2·H·dqk]
   const [uRaw, vRaw, q, k] = tf.split(uvqk, [H * dv, H * dv, H * dqk, H * dqk], -1) as [tf.Tensor, tf.Tensor, tf.Tensor, tf.Tensor];
@@ -118,10 +99,10 @@ export function hstuBlock(
   const v = dropout(ctx, vRaw); // [B, N, H·dv]
   let qh = splitHeads(q, B, N, H, dqk); // [B·H, N, dqk]
   let kh = splitHeads(k, B, N, H, dqk); // [B·H, N, dqk]
-  if (c.useRope) {
-    const r = ropeDim(c);
-    qh = tf.reshape(applyRope(tf.reshape(qh, [B, H, N, dqk]), r, c.ropeTheta), [B * H, N, dqk]);
-    kh = tf.reshape(applyRope(tf.reshape(kh, [B, H, N, dqk]), r, c.ropeTheta), [B * H, N, dqk]);
+  if (c.encoder.useRope) {
+    const r = ropeDim(c.encoder);
+    qh = tf.reshape(applyRope(tf.reshape(qh, [B, H, N, dqk]), r, c.encoder.ropeTheta), [B * H, N, dqk]);
+    kh = tf.reshape(applyRope(tf.reshape(kh, [B, H, N, dqk]), r, c.encoder.ropeTheta), [B * H, N, dqk]);
   }
   const scores = tf.reshape(batchMatMulBT(qh, kh), [B, H, N, N]); // [B, H, N, N]
   const rab = relativeBias(p, `${name}.rab`, bias); // [B|1, 1, N, N]

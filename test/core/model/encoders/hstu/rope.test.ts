@@ -1,8 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
-import { applyRope } from '../../../core/model/rope.ts';
-import { Rng } from '../../../core/rng.ts';
+import { applyRope } from '../../../../../core/model/encoders/hstu/rope.ts';
+import { Rng } from '../../../../../core/rng.ts';
 
 await tf.setBackend('cpu');
 

@@ -2,7 +2,7 @@
 // (x1, x2) ↦ (x1·cos θ − x2·sin θ, x2·cos θ + x1·sin θ), θ = pos · theta^(−2i/r), i < r/2.
 // QᵢᵀKⱼ then depends on i − j only, which keeps the model invariant to extra left padding.
 import * as tf from '@tensorflow/tfjs';
-import { matMulT } from './fast-ops.ts';
+import { matMulT } from '../../../ops/fast-ops.ts';
 
 /** cos/sin tables for positions 0..N−1: each [N, r/2]. Plain numbers, built in JS. */
 export function ropeTables(seqLen: number, r: number, theta: number): { cos: Float32Array; sin: Float32Array } {

@@ -7,7 +7,7 @@
 // Both are deterministic for a given seed; they differ from each other, so a seed reproduces a run
 // on the same backend (SPEC §6), not across backends.
 import * as tf from '@tensorflow/tfjs';
-import { type NativeBackend, nativeBackend, typeAttr } from '../native-ops.ts';
+import { type NativeBackend, nativeBackend, typeAttr } from './native.ts';
 
 let forceJs = false;
 
@@ -78,4 +78,36 @@ export function dropoutMultipliers(shape: number[], seed: number, rate: number):
 /** True when masks are drawn in C++ (native TensorFlow, JS masks not forced). */
 export function keepMaskIsNative(): boolean {
   return maskBackend() !== null;
+}
+
+/**
+ * The keep probabilities (1 − rate)·visible [B, 1, N, N] that native attention dropout draws from,
+ * built once per forward and shared by every block; undefined where masks are drawn in JS.
+ */
+export function sharedKeepProbabilities(visible: tf.Tensor, rate: number): tf.Tensor | undefined {
+  return keepMaskIsNative() && rate > 0 ? tf.mul(visible, 1 - rate) : undefined;
+}
+
+/**
+ * A {0, 1} attention keep mask [B, H, N, N]: visible cells (visible [B, N, N] in JS, visibleTensor
+ * [B, 1, N, N]) each kept with probability 1 − rate, a fresh draw per head. Natively one draw from
+ * keepProbs (sharedKeepProbabilities) or (1 − rate)·visibleTensor; in JS (wasm, cpu) no random
+ * number is drawn where a cell is not visible.
+ */
+export function attentionKeepMask(
+  visible: Float32Array, visibleTensor: tf.Tensor, H: number, seed: number, rate: number, keepProbs?: tf.Tensor,
+): tf.Tensor {
+  const [B, , N] = visibleTensor.shape as [number, number, number, number];
+  if (keepMaskIsNative()) return nativeKeepWhere([B, H, N, N], seed, keepProbs ?? tf.mul(visibleTensor, 1 - rate));
+  const keep = keepStream(seed, rate);
+  const NN = N * N;
+  const out = new Float32Array(B * H * NN);
+  for (let b = 0; b < B; b++) {
+    const src = visible.subarray(b * NN, (b + 1) * NN);
+    for (let h = 0; h < H; h++) {
+      const dst = (b * H + h) * NN;
+      for (let k = 0; k < NN; k++) if (src[k] !== 0 && keep()) out[dst + k] = 1;
+    }
+  }
+  return tf.tensor4d(out, [B, H, N, N]);
 }

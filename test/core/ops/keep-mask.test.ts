@@ -4,9 +4,9 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../../../core/backend.ts';
-import { dropoutMask, dropoutMultipliers, keepMaskIsNative, nativeKeepWhere, withJsKeepMasks } from '../../../core/model/keep-mask.ts';
-import { encodeSequences, initHstu } from '../../../core/model/hstu.ts';
-import { randomBatch, tinyConfig } from './tiny-model.ts';
+import { dropoutMask, dropoutMultipliers, keepMaskIsNative, nativeKeepWhere, withJsKeepMasks } from '../../../core/ops/keep-mask.ts';
+import { initModel } from '../../../core/model/sequence-model.ts';
+import { randomBatch, tinyConfig } from '../model/tiny-model.ts';
 import { nativeAbsentReason } from '../../helpers/native.ts';
 
 const RATE = 0.2;
@@ -71,12 +71,12 @@ test('native masks (TF StatelessRandomUniform): 0/1 at the rate, reproducible pe
   assert.deepEqual(withJsKeepMasks(() => dropoutMultipliers([SIZE], 3, RATE).dataSync()), dropoutMask(3, SIZE, RATE));
   assert.equal(keepMaskIsNative(), true, 'withJsKeepMasks restores the native path');
   // A training forward on native: same seed → identical states, another seed → different ones.
-  const c = { ...tinyConfig(), dropoutRate: RATE };
-  const p = initHstu(c, 1);
+  const c = tinyConfig({ dropoutRate: RATE });
+  const model = initModel(c, 1);
   const b = randomBatch(c, 2, 3, 8);
-  const states = (seed: number) => tf.tidy(() => encodeSequences(p, c, b, { training: true, seed }).dataSync());
+  const states = (seed: number) => tf.tidy(() => model.encodeSequences(b, { training: true, seed }).dataSync());
   assert.deepEqual(states(4), states(4));
   assert.notDeepEqual(states(4), states(5));
-  p.dispose();
+  model.dispose();
   await tf.setBackend('cpu');
 });

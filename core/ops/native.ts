@@ -1,8 +1,9 @@
 // TensorFlow raw ops that tfjs has no op for, run through tfjs-node's backend (native only):
 // StatelessRandomUniform (dropout masks), SigmoidGrad and ReluGrad (activation gradients), L2Loss and the resource-
-// variable ops of the fused AdamW. Callers check nativeBackend() and keep a plain-tfjs path for
-// wasm and cpu. Outputs are tfjs tensors tracked by the active scope, but not taped: use them
-// outside gradients or inside custom-gradient functions only.
+// variable ops of the fused AdamW. Only core/ops/ calls these: each op there checks nativeBackend()
+// and keeps a plain-tfjs path for wasm and cpu, so model and training code never asks which backend
+// runs. Outputs are tfjs tensors tracked by the active scope, but not taped: use them outside
+// gradients or inside custom-gradient functions only.
 import * as tf from '@tensorflow/tfjs';
 
 export interface OpAttr {

@@ -1,8 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
-import { attentionActivation } from '../../../core/model/hstu-block.ts';
-import { Rng } from '../../../core/rng.ts';
+import { attentionActivation } from '../../../../../core/model/encoders/hstu/block.ts';
+import { Rng } from '../../../../../core/rng.ts';
 
 await tf.setBackend('cpu');
 

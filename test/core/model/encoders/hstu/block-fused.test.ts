@@ -5,26 +5,29 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
-import { initBackend } from '../../../core/backend.ts';
-import { type AttentionMask, hstuBlock } from '../../../core/model/hstu-block.ts';
-import { hstuBlockFused } from '../../../core/model/hstu-block-fused.ts';
-import { attentionMask, initHstu } from '../../../core/model/hstu.ts';
-import { makeForwardContext } from '../../../core/model/layers.ts';
-import type { ModelConfig } from '../../../core/model/config.ts';
-import { type BiasIndices, positionBiasIndices, timeBiasIndices } from '../../../core/model/relative-bias.ts';
-import { Rng } from '../../../core/rng.ts';
-import { randomBatch, tinyConfig } from './tiny-model.ts';
-import { nativeAbsentReason } from '../../helpers/native.ts';
+import { initBackend } from '../../../../../core/backend.ts';
+import { type AttentionMask, hstuBlock } from '../../../../../core/model/encoders/hstu/block.ts';
+import { hstuBlockFused } from '../../../../../core/model/encoders/hstu/block-fused.ts';
+import { attentionMask, initHstu } from '../../../../../core/model/encoders/hstu/hstu.ts';
+import { ModelParams } from '../../../../../core/model/init.ts';
+import { makeForwardContext } from '../../../../../core/model/layers.ts';
+import { type BiasIndices, positionBiasIndices, timeBiasIndices } from '../../../../../core/model/encoders/hstu/relative-bias.ts';
+import { Rng } from '../../../../../core/rng.ts';
+import { randomBatch, tinyConfig } from '../../tiny-model.ts';
+import { nativeAbsentReason } from '../../../../helpers/native.ts';
 
-const CASES: { name: string; over: Partial<ModelConfig>; training: boolean }[] = [
+type Over = Parameters<typeof tinyConfig>[0];
+
+const CASES: { name: string; over: Over; training: boolean }[] = [
   { name: 'training, dropout 0.3', over: { dropoutRate: 0.3 }, training: true },
   { name: 'inference', over: { dropoutRate: 0.3 }, training: false },
   { name: 'no RoPE, no time bias, real-length normalisation', over: { dropoutRate: 0.3, useRope: false, loadTimeIntervals: false, attnNorm: 'real' }, training: true },
 ];
 
-function checkBlock(over: Partial<ModelConfig>, training: boolean, what: string): void {
+function checkBlock(over: Over, training: boolean, what: string): void {
   const c = tinyConfig(over);
-  const p = initHstu(c, 7);
+  const p = new ModelParams();
+  initHstu(p, c, new Rng(7));
   const b = randomBatch(c, 3, 3, 8); // 3 sequences of 8 tokens, some left-padded
   const [B, N, D] = [b.batchSize, b.seqLen, c.hiddenUnits];
   const rng = new Rng(5);
@@ -36,7 +39,7 @@ function checkBlock(over: Partial<ModelConfig>, training: boolean, what: string)
   const mask: AttentionMask = { visible: m.visible, visibleTensor: tf.tensor4d(m.visible, [B, 1, N, N]), rowScale: tf.tensor4d(m.rowScale, [B, 1, N, 1]) };
   const bias: BiasIndices = {
     pos: tf.tensor2d(positionBiasIndices(N), [N, N], 'int32'),
-    time: c.loadTimeIntervals ? tf.tensor3d(timeBiasIndices(b.timestamp, B, N, c.timeBuckets), [B, N, N], 'int32') : null,
+    time: c.loadTimeIntervals ? tf.tensor3d(timeBiasIndices(b.timestamp, B, N, c.encoder.timeBuckets), [B, N, N], 'int32') : null,
   };
   const blockNames = p.names().filter((n) => n.startsWith('blocks.0.'));
   const vars = [x, ...blockNames.map((n) => p.get(n))];

@@ -1,8 +1,8 @@
-// The HSTU block of hstu-block.ts as ONE differentiable op with its backward pass written out.
+// The HSTU block of block.ts as ONE differentiable op with its backward pass written out.
 // Same arithmetic, same dropout masks (same seeds, same order: U, V, attention, output); what
 // changes is the bookkeeping: tfjs autodiff of the block records ~300 engine calls per block
 // (kernels, the Identity clones of every saved tensor, reshapes and casts in stock gradients); this
-// runs ~130 (bench/train-step.ts). test/core/model/hstu-block-fused.test.ts checks values and
+// runs ~130 (bench/train-step.ts). test/core/model/encoders/hstu/block-fused.test.ts checks values and
 // every gradient against autodiff of hstuBlock.
 //
 // Forward, with R = B·N rows (names as in the backward below):
@@ -13,23 +13,25 @@
 //   o = unheads((A·heads(v)) ⊙ s)       s = 1/n (·1/(1 − rate))
 //   g = LN(o) ⊙ u                       y = x + (g·W_o + b_o) ⊙ m_O
 import * as tf from '@tensorflow/tfjs';
-import { type ModelConfig, ropeDim } from './config.ts';
-import type { ModelParams } from './init.ts';
-import { type ForwardContext, layerNormBackward, layerNormForward, nextDropoutSeed, siluSlope } from './layers.ts';
-import { matMulT } from './fast-ops.ts';
-import { dropoutMultipliers } from './keep-mask.ts';
+import { type HstuModelConfig, ropeDim } from '../../config.ts';
+import type { ModelParams } from '../../init.ts';
+import { type ForwardContext, layerNormBackward, layerNormForward, nextDropoutSeed } from '../../layers.ts';
+import { siluSlope } from '../../../ops/activations.ts';
+import { matMulT } from '../../../ops/fast-ops.ts';
+import { dropoutMultipliers } from '../../../ops/keep-mask.ts';
 import { ropeFunctions } from './rope.ts';
-import { type AttentionMask, attentionWeights, splitHeads } from './hstu-block.ts';
+import { type AttentionMask, attentionWeights } from './block.ts';
+import { splitHeads } from '../../heads.ts';
 import { type BiasIndices, relativeBias } from './relative-bias.ts';
 
 const PARAMS = ['ln_in.g', 'ln_in.b', 'uvqk.w', 'uvqk.b', 'ln_attn.g', 'ln_attn.b', 'out.w', 'out.b'] as const;
 
 /** x [B, N, D] → [B, N, D]: hstuBlock's result, with a hand-written gradient for x, rab and the block's weights. */
 export function hstuBlockFused(
-  p: ModelParams, c: ModelConfig, name: string, x: tf.Tensor, mask: AttentionMask, bias: BiasIndices, ctx: ForwardContext,
+  p: ModelParams, c: HstuModelConfig, name: string, x: tf.Tensor, mask: AttentionMask, bias: BiasIndices, ctx: ForwardContext,
 ): tf.Tensor {
   const [B, N, D] = x.shape as [number, number, number];
-  const [H, dv, dqk] = [c.numHeads, c.linearDim, c.attentionDim];
+  const [H, dv, dqk] = [c.numHeads, c.encoder.linearDim, c.encoder.attentionDim];
   const R = B * N;
   const drop = ctx.training && ctx.dropoutRate > 0;
   // Dropout draws in hstuBlock's order: U, V, then the attention (inside attentionWeights), then the output.
@@ -38,7 +40,7 @@ export function hstuBlockFused(
   const { weights, scale } = attentionWeights(ctx, mask, H);
   const mO = drop ? dropoutMultipliers([R, D], nextDropoutSeed(ctx), ctx.dropoutRate) : null;
   const rowScale = scale === 1 ? mask.rowScale : tf.mul(mask.rowScale, scale); // [B, 1, N, 1]
-  const rope = c.useRope ? ropeFunctions(N, dqk, ropeDim(c), c.ropeTheta) : null;
+  const rope = c.encoder.useRope ? ropeFunctions(N, dqk, ropeDim(c.encoder), c.encoder.ropeTheta) : null;
   const heads = (t: tf.Tensor, d: number) => splitHeads(t, B, N, H, d); // [R, H·d] → [B·H, N, d]
   /** [B·H, N, d] → [R, H·d] */
   const unheads = (t: tf.Tensor, d: number) => tf.reshape(tf.transpose(tf.reshape(t, [B, H, N, d]), [0, 2, 1, 3]), [R, H * d]);

@@ -2,7 +2,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
-import { batchMatMul, gatherRows, logSumExp, matMul2d, meanLastAxis } from '../../../core/model/fast-ops.ts';
+import { batchMatMul, gatherRows, logSumExp, matMul2d, meanLastAxis } from '../../../core/ops/fast-ops.ts';
 import { l2Normalize } from '../../../core/model/layers.ts';
 import { Rng } from '../../../core/rng.ts';
 

@@ -9,7 +9,7 @@
 //   free (a [256,100,16]·[256,16,100] product: 2.0 ms with the flag, 3.2 ms with a Transpose first).
 // - logSumExp: the stock gradient goes through ops wasm runs slowly; exp(x − lse) is one fused path.
 import * as tf from '@tensorflow/tfjs';
-import { matMul2dRaw, nativeBackend } from '../native-ops.ts';
+import { matMul2dRaw, nativeBackend } from './native.ts';
 
 /**
  * Rows of `table` [V, E] at `indices` (int32, any shape S) → [...S, E]. Gradient: dense [V, E]

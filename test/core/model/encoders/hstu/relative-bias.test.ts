@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { positionBiasIndices, timeBiasIndices, timeBucket } from '../../../core/model/relative-bias.ts';
+import { positionBiasIndices, timeBiasIndices, timeBucket } from '../../../../../core/model/encoders/hstu/relative-bias.ts';
 
 test('time buckets: floor(ln(max(|gap|, 1)) / 0.301), symmetric, clamped', () => {
   assert.equal(timeBucket(0, 128), 0);

@@ -1,0 +1,62 @@
+// The HSTU encoder (Zhai et al. 2024; SPEC §5): token embeddings → Dropout → num_blocks × HSTU block
+// (block.ts, run as block-fused.ts), causal, with relative position/time bias. Towers and the head
+// (LN → FiLM → L2) are shared with every encoder (sequence-model.ts).
+import * as tf from '@tensorflow/tfjs';
+import type { Rng } from '../../../rng.ts';
+import type { HstuModelConfig } from '../../config.ts';
+import type { SequenceBatch } from '../../batch.ts';
+import { TOKEN_PAD } from '../../batch.ts';
+import type { ModelParams } from '../../init.ts';
+import { type ForwardContext, dropout } from '../../layers.ts';
+import { sharedKeepProbabilities } from '../../../ops/keep-mask.ts';
+import { type AttentionMask, initHstuBlock } from './block.ts';
+import { hstuBlockFused } from './block-fused.ts';
+import { type BiasIndices, positionBiasIndices, timeBiasIndices } from './relative-bias.ts';
+
+/** The blocks' variables, 'blocks.<k>.*'. */
+export function initHstu(p: ModelParams, c: HstuModelConfig, rng: Rng): void {
+  for (let k = 0; k < c.numBlocks; k++) initHstuBlock(p, c, `blocks.${k}`, rng);
+}
+
+/**
+ * Which keys each query sees — key j ≤ i, both real tokens — as 0/1 [B, N, N], and the 1/n each
+ * query's attention is divided by [B, N] (0 on padding rows).
+ */
+export function attentionMask(c: HstuModelConfig, b: SequenceBatch): { visible: Float32Array; rowScale: Float32Array } {
+  const N = b.seqLen;
+  const visible = new Float32Array(b.batchSize * N * N);
+  const rowScale = new Float32Array(b.batchSize * N);
+  for (let s = 0; s < b.batchSize; s++) {
+    for (let i = 0; i < N; i++) {
+      if (b.tokenType[s * N + i] === TOKEN_PAD) continue;
+      const row = (s * N + i) * N;
+      let seen = 0;
+      for (let j = 0; j <= i; j++) {
+        if (b.tokenType[s * N + j] !== TOKEN_PAD) {
+          visible[row + j] = 1;
+          seen++;
+        }
+      }
+      // 'padded' divides by the configured padded length (not the batch's N) so extra left padding
+      // changes nothing; 'real' by the keys this query sees (the total length would leak the future).
+      rowScale[s * N + i] = 1 / (c.encoder.attnNorm === 'padded' ? c.maxlen + 1 : seen);
+    }
+  }
+  return { visible, rowScale };
+}
+
+/** tokens [B, N, D] → states [B, N, D] (before the head). Call inside tf.tidy. */
+export function encodeHstu(p: ModelParams, c: HstuModelConfig, tokens: tf.Tensor, b: SequenceBatch, ctx: ForwardContext): tf.Tensor {
+  const [B, N] = [b.batchSize, b.seqLen];
+  const bias: BiasIndices = {
+    pos: tf.tensor2d(positionBiasIndices(N), [N, N], 'int32'),
+    time: c.loadTimeIntervals ? tf.tensor3d(timeBiasIndices(b.timestamp, B, N, c.encoder.timeBuckets), [B, N, N], 'int32') : null,
+  };
+  const m = attentionMask(c, b);
+  const visibleTensor = tf.tensor4d(m.visible, [B, 1, N, N]);
+  const mask: AttentionMask = { visible: m.visible, visibleTensor, rowScale: tf.tensor4d(m.rowScale, [B, 1, N, 1]) };
+  if (ctx.training) mask.keepVisible = sharedKeepProbabilities(visibleTensor, c.dropoutRate);
+  let x = dropout(ctx, tokens); // [B, N, D]
+  for (let k = 0; k < c.numBlocks; k++) x = hstuBlockFused(p, c, `blocks.${k}`, x, mask, bias, ctx);
+  return x;
+}
