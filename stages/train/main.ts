@@ -37,7 +37,7 @@ runStage('train', async () => {
   writeTrainOutputs(metricsFile, plotsDir, m, r.log);
   const best = r.log.best;
   const rate = r.stepsRun / Math.max(progress.elapsedSeconds(), 1e-9);
-  const stop = r.stoppedAt === null ? '' : `, stopped early at step ${r.stoppedAt} of ${r.totalSteps} (epoch ${m.epochs_run} of ${p.num_epochs})`;
+  const stop = r.stoppedAt === null ? '' : ` of ${r.totalSteps}, stopped early in epoch ${m.epochs_run} of ${p.num_epochs}`;
   progress.done(
     `${m.steps} steps${stop} (${r.stepsRun} here, ${rate.toFixed(2)} steps/s on ${backend}) over ${data.trainCount} users; ` +
       `best validation Score ${best ? `${best.score.toFixed(4)} at step ${best.step}` : 'n/a'} -> ${modelDir}`,

@@ -193,5 +193,4 @@ async function evaluate(run: TrainRun, s: TrainState, epoch: number): Promise<vo
     s.log.best = row;
     await saveModel(bestModelDir(run.modelDir), s.params, c);
   }
-
 }
