@@ -79,6 +79,7 @@ export const PARAM_TYPES = {
   adamw_8bit: bool,
   ckpt_every_steps: int(1),
   eval_every_steps: int(0),
+  early_stop_patience: int(0),
   resume: bool,
   state_dict_path: str,
   // evaluation (SPEC §7)

@@ -22,7 +22,7 @@ runStage('train', async () => {
     'batch_size', 'grad_accum_steps', 'lr', 'weight_decay', 'warmup_ratio', 'clip_norm', 'l2_emb', 'num_epochs',
     'temperature', 'num_negatives', 'neg_cache_steps', 'neg_cache_on_cpu', 'margin_click', 'margin_conv', 'pos_weight_a',
     'grad_checkpoint', 'ckpt_every', 'bf16_autocast', 'adamw_8bit',
-    'ckpt_every_steps', 'eval_every_steps', 'resume', 'state_dict_path', 'exclude_history', 'eval_item_chunk',
+    'ckpt_every_steps', 'eval_every_steps', 'early_stop_patience', 'resume', 'state_dict_path', 'exclude_history', 'eval_item_chunk',
   ]);
   const log = (line: string): void => void process.stderr.write(line + '\n');
   for (const notice of checkSeedOptions(p)) log(`[train] ${notice}`);
@@ -32,11 +32,14 @@ runStage('train', async () => {
   const sampler = BucketSampler.fromArtifacts(negativesDir);
   const progress = new Progress('train');
   const r = await train({ params: p, config, data, sampler, modelDir, progress, log });
-  writeTrainOutputs(metricsFile, plotsDir, trainMetrics(r.log, p.num_epochs, data.trainCount, data.validCount), r.log);
+  const facts = { epochs: p.num_epochs, trainUsers: data.trainCount, validUsers: data.validCount, stoppedAt: r.stoppedAt };
+  const m = trainMetrics(r.log, facts);
+  writeTrainOutputs(metricsFile, plotsDir, m, r.log);
   const best = r.log.best;
   const rate = r.stepsRun / Math.max(progress.elapsedSeconds(), 1e-9);
+  const stop = r.stoppedAt === null ? '' : ` of ${r.totalSteps}, stopped early in epoch ${m.epochs_run} of ${p.num_epochs}`;
   progress.done(
-    `${r.totalSteps} steps (${r.stepsRun} here, ${rate.toFixed(2)} steps/s on ${backend}) over ${data.trainCount} users; ` +
+    `${m.steps} steps${stop} (${r.stepsRun} here, ${rate.toFixed(2)} steps/s on ${backend}) over ${data.trainCount} users; ` +
       `best validation Score ${best ? `${best.score.toFixed(4)} at step ${best.step}` : 'n/a'} -> ${modelDir}`,
   );
 });

@@ -2,8 +2,10 @@
 // batch_size cuts, grad_accum_steps micro-batches per AdamW step on a warmup + cosine schedule with
 // the seed's clip schedule, a memory bank of earlier negatives, validation every epoch (and every
 // eval_every_steps), the best-on-validation weights, and atomic checkpoints every ckpt_every_steps
-// and at each epoch's end. Resuming from a checkpoint replays nothing: every random choice is a
-// function of the seed and the position in the run, or restored RNG state.
+// and at each epoch's end; early stopping after early_stop_patience validations without a better
+// Score (early-stop.ts). Resuming from a checkpoint replays nothing: every random choice is a
+// function of the seed and the position in the run, or restored RNG state, and the patience count
+// is a function of the validation log the checkpoint holds.
 import { existsSync } from 'node:fs';
 import { UserError } from '../../core/errors.ts';
 import type { ModelConfig } from '../../core/model/config.ts';
@@ -15,6 +17,7 @@ import { selectCuts } from '../../core/sequences/cut.ts';
 import { GradAccumulator, type NamedGrads, clipNormAt } from '../../core/train/adamw.ts';
 import { type CosineSchedule, cosineLr, warmupSteps } from '../../core/train/schedule.ts';
 import { type LossSettings, batchLoss } from './batch-loss.ts';
+import { improves, shouldStop } from './early-stop.ts';
 import { bestModelDir, checkpointDir, finalModelDir, removeStaleTemps } from './model-dir.ts';
 import type { TrainData } from './train-data.ts';
 import { type EvalRow, type TrainLog, lossSinceLastEval } from './train-log.ts';
@@ -43,6 +46,7 @@ export interface TrainResult {
   totalSteps: number;
   resumedFrom: number | null; // optimizer step of the checkpoint resumed from
   stepsRun: number; // optimizer steps taken in this process
+  stoppedAt: number | null; // optimizer step where early stopping ended the run before totalSteps
 }
 
 export async function train(run: TrainRun): Promise<TrainResult> {
@@ -66,22 +70,31 @@ export async function train(run: TrainRun): Promise<TrainResult> {
     const totalSteps = Math.ceil(perEpoch / p.grad_accum_steps) * p.num_epochs;
     const schedule: CosineSchedule = { peak: p.lr, warmup: warmupSteps(totalSteps, p.warmup_ratio), total: totalSteps };
     const startStep = state.cursor.step;
-    for (let epoch = state.cursor.epoch; epoch < p.num_epochs; epoch++) {
+    if (resumedFrom !== null && stopRequested(state, p) && resumedFrom < totalSteps) run.log(`[train] the checkpoint's run had already stopped early at step ${resumedFrom}: nothing left to train`);
+    for (let epoch = state.cursor.epoch; epoch < p.num_epochs && !stopRequested(state, p); epoch++) {
       await runEpoch(run, state, epoch, perEpoch, schedule, startStep);
-      await evaluate(run, state, epoch);
-      state.cursor = { step: state.cursor.step, epoch: epoch + 1, batch: 0 };
+      if (!stopRequested(state, p)) {
+        await evaluate(run, state, epoch);
+        state.cursor = { step: state.cursor.step, epoch: epoch + 1, batch: 0 };
+      } // else stopped by a mid-epoch validation: the cursor stays where it stopped
       await saveState(state, ckDir, p);
+    }
+    const stoppedAt = stopRequested(state, p) && state.cursor.step < totalSteps ? state.cursor.step : null;
+    if (stoppedAt !== null) {
+      const best = state.log.best;
+      const since = best ? ` since step ${best.step} (Score ${best.score.toFixed(4)})` : '';
+      run.log(`[train] stopped early at step ${stoppedAt} of ${totalSteps}: no better validation Score in ${p.early_stop_patience} validation(s)${since}`);
     }
     if (data.validCount === 0) run.log('[train] no validation targets: best/ holds the final weights');
     if (state.log.best === null) await state.model.save(bestModelDir(modelDir));
     await state.model.save(finalModelDir(modelDir));
-    return { log: state.log, totalSteps, resumedFrom, stepsRun: state.cursor.step - startStep };
+    return { log: state.log, totalSteps, resumedFrom, stepsRun: state.cursor.step - startStep, stoppedAt };
   } finally {
     disposeState(state);
   }
 }
 
-/** One epoch from the cursor's micro-batch on. */
+/** One epoch from the cursor's micro-batch on, or until a mid-epoch validation stops training early. */
 async function runEpoch(run: TrainRun, s: TrainState, epoch: number, perEpoch: number, schedule: CosineSchedule, startStep: number): Promise<void> {
   const { params: p, config: c, data } = run;
   const plan = data.epochPlan(epoch, p.batch_size, p.seed);
@@ -131,7 +144,10 @@ async function runEpoch(run: TrainRun, s: TrainState, epoch: number, perEpoch: n
       s.cursor = { step: step + 1, epoch, batch: b + 1 };
       s.log.steps.push({ step: step + 1, epoch: epoch + 1, loss, lr, grad_norm: norm });
       tickProgress(run, s, schedule.total, startStep);
-      if (p.eval_every_steps > 0 && s.cursor.step % p.eval_every_steps === 0 && b < plan.length - 1) await evaluate(run, s, epoch);
+      if (p.eval_every_steps > 0 && s.cursor.step % p.eval_every_steps === 0 && b < plan.length - 1) {
+        await evaluate(run, s, epoch);
+        if (stopRequested(s, run.params)) return;
+      }
       if (s.cursor.step % p.ckpt_every_steps === 0) await saveState(s, checkpointDir(run.modelDir), p);
     }
   } finally {
@@ -159,6 +175,11 @@ function tickProgress(run: TrainRun, s: TrainState, total: number, startStep: nu
   });
 }
 
+/** Whether the validations so far have used up early_stop_patience (never when it is 0). */
+function stopRequested(s: TrainState, p: TrainParams): boolean {
+  return shouldStop(s.log.evals.map((r) => r.score), p.early_stop_patience);
+}
+
 /** Validates, records the row, and saves best/ when the Score improves. */
 async function evaluate(run: TrainRun, s: TrainState, epoch: number): Promise<void> {
   const { params: p, data } = run;
@@ -167,7 +188,7 @@ async function evaluate(run: TrainRun, s: TrainState, epoch: number): Promise<vo
   const row: EvalRow = { step: s.cursor.step, epoch: epoch + 1, train_loss: lossSinceLastEval(s.log), ...m };
   s.log.evals.push(row);
   run.log(`[train] validation at step ${row.step} (epoch ${row.epoch}): Score ${m.score.toFixed(4)} HR@10 ${m['hr@10'].toFixed(4)} NDCG@10 ${m['ndcg@10'].toFixed(4)} train loss ${row.train_loss.toFixed(4)}`);
-  if (s.log.best === null || m.score > s.log.best.score) {
+  if (improves(m.score, s.log.best?.score ?? null)) {
     s.log.best = row;
     await s.model.save(bestModelDir(run.modelDir));
   }

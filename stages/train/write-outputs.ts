@@ -1,6 +1,7 @@
 // The train stage's metrics and plot files (DVC metrics/plots; no wall-clock values, so reruns are
 // byte-identical):
-//   <metrics-file>            { steps, epochs, train_users, valid_users, best: EvalRow, last: EvalRow }
+//   <metrics-file>            { steps, epochs, epochs_run, stopped_early, stop_step, train_users, valid_users,
+//                               best: EvalRow, last: EvalRow }
 //   <plots-dir>/steps.tsv     step epoch loss lr grad_norm          (one row per optimizer step)
 //   <plots-dir>/valid.tsv     step epoch train_loss hr@10 … score   (one row per validation)
 import { join } from 'node:path';
@@ -8,8 +9,11 @@ import { stableJson, writeFileAtomic } from '../../core/atomic.ts';
 import type { EvalRow, StepRow, TrainLog } from './train-log.ts';
 
 export interface TrainMetrics {
-  steps: number;
-  epochs: number;
+  steps: number; // optimizer steps run
+  epochs: number; // num_epochs: the cap
+  epochs_run: number; // epochs entered (the last one may be cut short by early stopping)
+  stopped_early: boolean;
+  stop_step: number | null; // the step whose validation used up early_stop_patience (null: ran to the cap)
   train_users: number;
   valid_users: number;
   best: EvalRow | null;
@@ -26,12 +30,23 @@ export function toTsv<T>(rows: T[], columns: (keyof T)[]): string {
   return lines.join('\n') + '\n';
 }
 
-export function trainMetrics(log: TrainLog, epochs: number, trainUsers: number, validUsers: number): TrainMetrics {
+export interface RunFacts {
+  epochs: number;
+  trainUsers: number;
+  validUsers: number;
+  stoppedAt: number | null; // TrainResult.stoppedAt
+}
+
+export function trainMetrics(log: TrainLog, f: RunFacts): TrainMetrics {
+  const lastStep = log.steps[log.steps.length - 1];
   return {
-    steps: log.steps.length === 0 ? 0 : log.steps[log.steps.length - 1]!.step,
-    epochs,
-    train_users: trainUsers,
-    valid_users: validUsers,
+    steps: lastStep?.step ?? 0,
+    epochs: f.epochs,
+    epochs_run: lastStep?.epoch ?? 0,
+    stopped_early: f.stoppedAt !== null,
+    stop_step: f.stoppedAt,
+    train_users: f.trainUsers,
+    valid_users: f.validUsers,
     best: log.best,
     last: log.evals.length === 0 ? null : log.evals[log.evals.length - 1]!,
   };

@@ -11,7 +11,7 @@ export { ROOT, runStage, startStage, type RunResult } from '../../helpers/stage-
 export const TINY_PARAMS: Record<string, unknown> = {
   synth_users: 200, synth_items: 400, synth_predict_users: 0,
   maxlen: 20, hidden_units: 16, num_blocks: 1, num_heads: 2, linear_dim: 8, attention_dim: 8, rope_partial_dim: 4,
-  batch_size: 32, num_negatives: 64, num_epochs: 2, lr: 0.005, backend: 'wasm', eval_item_chunk: 1024,
+  batch_size: 32, num_negatives: 64, num_epochs: 2, lr: 0.005, backend: 'wasm', eval_item_chunk: 1024, early_stop_patience: 0,
 };
 
 export function writeParams(dir: string, name: string, over: Record<string, unknown> = {}): string {
