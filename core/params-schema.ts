@@ -33,6 +33,9 @@ export const PARAM_TYPES = {
   synth_max_len: int(1),
   synth_predict_users: int(0),
   synth_mm_large_dim: int(1),
+  synth_len_power: num(0.01, 100),
+  synth_user_profiles: bool,
+  synth_all_clicks: bool,
   // ingest
   on_bad_line: oneOf('error', 'skip'),
   shard_users: int(1),

@@ -191,7 +191,7 @@ export type FeatureIndex = Map<string, Map<number, number>>;
 
 /**
  * Re-indexes the values the training data shows: training items (in a seeded order), then training
- * users in re-id order. Cold items and predict users are left out, so their new values stay unseen.
+ * users in re-id order (when profile records are written). Cold items and predict users are left out, so their new values stay unseen.
  */
 export function buildFeatureIndex(world: World, itemFeats: ItemFeatures, userFeats: UserFeatures): FeatureIndex {
   const index: FeatureIndex = new Map();
@@ -209,6 +209,7 @@ export function buildFeatureIndex(world: World, itemFeats: ItemFeatures, userFea
       if (v >= 0) see(fid, v);
     }
   }
+  if (!world.params.synth_user_profiles) return index; // no profile records: the indexer knows no user feature ids
   for (let u = 0; u < world.users.trainCount; u++) for (const [fid, vals] of userFeats.of(u)) for (const v of vals) see(fid, v);
   return index;
 }

@@ -19,6 +19,9 @@ runStage('synth', async () => {
     'synth_max_len',
     'synth_predict_users',
     'synth_mm_large_dim',
+    'synth_len_power',
+    'synth_user_profiles',
+    'synth_all_clicks',
   ]);
   checkSynthParams(params);
   const progress = new Progress('synth');

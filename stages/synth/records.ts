@@ -43,7 +43,7 @@ export interface LineContext {
   isArrayFid: (fid: string) => boolean;
 }
 
-/** How a user's profile record appears: usually last, timestamped after the last item. */
+/** How a user's profile record appears: usually last, timestamped after the last item; never without synth_user_profiles. */
 type ProfilePlacement = 'last' | 'first' | 'none';
 
 /**
@@ -55,7 +55,7 @@ export function formatUserLine(ctx: LineContext, ev: UserEvents, userField: numb
   const { world } = ctx;
   const rng = new Rng(world.params.seed, profileStream(ev.user));
   const r = rng.next();
-  const placement: ProfilePlacement = r < 0.03 ? 'none' : r < 0.06 ? 'first' : 'last';
+  const placement: ProfilePlacement = !world.params.synth_user_profiles || r < 0.03 ? 'none' : r < 0.06 ? 'first' : 'last';
   const f = rng.next();
   const features = f < 0.005 ? 'null' : f < 0.01 ? '{}' : dumpsPy(userFeatureObject(ctx.userFeats.of(ev.user), ctx.index, ctx.isArrayFid));
   const uid = dumpsPy(userField);

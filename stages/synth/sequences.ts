@@ -2,6 +2,7 @@
 // items from a topic Markov chain over the user's drifting mixture (plus fixed successors), and
 // clicks from sigmoid(user-topic affinity + item quality + time-of-day). Each user draws from its
 // own RNG stream, so users can be generated in any order (the shuffled line order) and still match.
+// With synth_all_clicks every record becomes a click after the same draws (the items are unchanged).
 import { Rng } from '../../core/rng.ts';
 import { mixtureAt, sampleCumulative, WORLD, type World } from './world.ts';
 
@@ -9,7 +10,7 @@ export interface UserEvents {
   user: number; // user index in world.users
   length: number; // N item records
   item: Int32Array; // [N] item index (>= items.trainCount only for predict users' cold items)
-  action: Uint8Array; // [N] 0 exposure, 1 click, 2 conversion
+  action: Uint8Array; // [N] 0 exposure, 1 click, 2 conversion (all 1 with synth_all_clicks)
   ts: Float64Array; // [N] Unix seconds, ascending
   sessionStart: Uint8Array; // [N] 1 = first event of a session (no successor, weaker topic stickiness)
 }
@@ -60,10 +61,15 @@ export function sigmoid(z: number): number {
   return 1 / (1 + Math.exp(-z));
 }
 
-/** Item-record count of user u: skewed towards long sequences as in TencentGR_1k. */
+/**
+ * Item-record count of user u: lo + floor((hi - lo + 1)·x^power), x uniform. The default power 0.5
+ * skews towards long sequences as in TencentGR_1k (Math.sqrt there, the exact historical draw); a
+ * power above 1 skews towards short ones, as in public sparse logs.
+ */
 function drawLength(world: World, rng: Rng): number {
-  const { synth_min_len: lo, synth_max_len: hi } = world.params;
-  return lo + Math.floor((hi - lo + 1) * Math.sqrt(rng.next()));
+  const { synth_min_len: lo, synth_max_len: hi, synth_len_power: power } = world.params;
+  const x = rng.next();
+  return lo + Math.floor((hi - lo + 1) * (power === 0.5 ? Math.sqrt(x) : Math.pow(x, power)));
 }
 
 /** Timestamps in sessions; session starts favour the user's preferred hour. */
@@ -142,7 +148,8 @@ export function generateUserEvents(world: World, u: number, coldShare = 0): User
     const cold = world.topics.coldMembers[world.items.topic[chosen]!]!;
     item[k] = coldShare > 0 && cold.length > 0 && rng.next() < coldShare ? cold[rng.int(cold.length)]! : chosen;
   }
-  ensureMinClicks(world, u, action, logit, rng);
+  if (world.params.synth_all_clicks) action.fill(1);
+  else ensureMinClicks(world, u, action, logit, rng);
   return { user: u, length: n, item, action, ts, sessionStart };
 }
 

@@ -34,6 +34,7 @@ export function targetDistribution(world: World, ev: UserEvents, k: number): Flo
     for (let r = 0; r < members.length; r++) p[members[r]!] = scale * (cum[r]! - (r > 0 ? cum[r - 1]! : 0));
   }
   if (succ > 0) p[items.successor[prev]!]! += succ;
+  if (world.params.synth_all_clicks) return p; // every record is a click: nothing to condition on
   // Condition on a click: weight by the click probability (the same logit terms the sampler used).
   const topicLogit = Float64Array.from({ length: K }, (_, t) => common + topicAffinityLogit(world, mix, t));
   let sum = 0;

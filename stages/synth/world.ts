@@ -8,7 +8,18 @@ import { UserError } from '../../core/errors.ts';
 
 export type SynthParams = Pick<
   Params,
-  'seed' | 'synth_users' | 'synth_items' | 'synth_topics' | 'synth_days' | 'synth_min_len' | 'synth_max_len' | 'synth_predict_users' | 'synth_mm_large_dim'
+  | 'seed'
+  | 'synth_users'
+  | 'synth_items'
+  | 'synth_topics'
+  | 'synth_days'
+  | 'synth_min_len'
+  | 'synth_max_len'
+  | 'synth_predict_users'
+  | 'synth_mm_large_dim'
+  | 'synth_len_power'
+  | 'synth_user_profiles'
+  | 'synth_all_clicks'
 >;
 
 /** The generator's fixed knobs: behaviour constants, not experiment params. */

@@ -69,3 +69,14 @@ test('profiles/seed-gpu.yaml is a complete, valid params file with the seed GPU 
   const p = loadParams(['hidden_units', 'num_blocks', 'num_heads', 'batch_size', 'num_epochs', 'maxlen', 'lr'], file);
   assert.deepEqual(p, { hidden_units: 512, num_blocks: 48, num_heads: 16, batch_size: 1024, num_epochs: 8, maxlen: 101, lr: 0.0015 });
 });
+
+test('profiles/sparse.yaml is a complete, valid params file: the sparse shape, ids only, everything else the defaults', () => {
+  const file = new URL('../../profiles/sparse.yaml', import.meta.url).pathname;
+  const sparse = loadParams(Object.keys(PARAM_TYPES) as (keyof typeof PARAM_TYPES)[], file) as Record<string, unknown>;
+  const shape = {
+    mm_emb_id: [], synth_users: 30000, synth_items: 24000, synth_min_len: 5, synth_max_len: 15, synth_predict_users: 0,
+    synth_len_power: 1.6, synth_user_profiles: false, synth_all_clicks: true,
+  };
+  assert.deepEqual(Object.fromEntries(Object.keys(shape).map((k) => [k, sparse[k]])), shape);
+  for (const key of Object.keys(PARAM_TYPES).filter((k) => !(k in shape))) assert.deepEqual(sparse[key], shipped[key], `${key} is the default`);
+});

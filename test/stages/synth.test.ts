@@ -1,6 +1,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -24,6 +25,9 @@ const SMALL = {
   synth_max_len: 100,
   synth_predict_users: 12,
   synth_mm_large_dim: 16,
+  synth_len_power: 0.5,
+  synth_user_profiles: true,
+  synth_all_clicks: false,
 } satisfies SynthParams;
 
 let tmp = '';
@@ -106,6 +110,12 @@ test('same seed gives byte-identical files (main vs the pure writer); another se
   for (const f of ['seq.jsonl', 'indexer.pkl', 'creative_emb/emb_81_32/part-00000']) {
     assert.ok(!sameBytes(join(out, f), join(other, f)), `${f} differs for another seed`);
   }
+});
+
+test('the default shape is pinned: every file hashes as before the sparse-profile switches (synth_len_power etc.)', () => {
+  const h = createHash('sha256');
+  for (const f of listFiles(out)) h.update(`${f}\0`).update(new Uint8Array(readFileSync(join(out, f)))).update('\0');
+  assert.equal(h.digest('hex'), '8ce6f997a9e1acb37f1e58b4891f820d2a052b131331ff7d1f4fadfbbca5d9a5');
 });
 
 test('seq_offsets.pkl holds each line start, by line index', () => {
