@@ -158,8 +158,8 @@ function runRecbole(d: Dataset, dir: string, raw: string, a: Args): Row[] {
     .map((l) => l.split('\t'))
     .filter((c) => /^\d+$/.test(c[cols.indexOf('seed')] ?? ''))
     .map((c) => ({
-      dataset: d.name, model: 'recbole-sasrec', seed: get(c, 'seed'), valid_score: get(c, 'valid_score'),
-      hr10: get(c, 'test_hr@10'), ndcg10: get(c, 'test_ndcg@10'), score: get(c, 'test_score'), steps: get(c, 'epochs'), train_s: get(c, 'train_s'),
+      dataset: d.name, model: 'recbole-sasrec', seed: get(c, 'seed'), valid_score: 0.31 * get(c, 'valid_HR@10') + 0.69 * get(c, 'valid_NDCG@10'),
+      hr10: get(c, 'test_HR@10'), ndcg10: get(c, 'test_NDCG@10'), score: get(c, 'test_Score'), steps: get(c, 'epochs'), train_s: get(c, 'train_s'),
     }));
 }
 
