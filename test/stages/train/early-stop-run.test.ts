@@ -1,18 +1,14 @@
 // Early stopping in the train stage (tiny synthetic data, wasm, a validation after every step): a run
 // with early_stop_patience is the uninterrupted run cut at the first validation that uses up the
 // patience; a run killed mid-patience resumes to the same stop, and a stopped run never trains on.
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { shouldStop } from '../../../stages/train/early-stop.ts';
-import { type Artifacts, buildArtifacts, runStage, startStage, trainArgs, writeParams } from './fixture.ts';
+import { runStage, sharedArtifacts, startStage, trainArgs, trainOutputs, writeParams } from './fixture.ts';
 
-let a: Artifacts;
-before(async () => {
-  a = await buildArtifacts();
-});
-after(() => rmSync(a.dir, { recursive: true, force: true }));
+const a = sharedArtifacts();
 
 interface Metrics {
   steps: number;
@@ -27,8 +23,7 @@ const EVERY_STEP = { num_epochs: 3, eval_every_steps: 1 };
 const readText = (path: string): string => readFileSync(path, 'utf8');
 const lines = (out: string, plot: string): string[] => readText(join(a.dir, out, 'plots', plot)).trim().split('\n');
 const metrics = (out: string): Metrics => JSON.parse(readText(join(a.dir, out, 'metrics', 'train.json'))) as Metrics;
-const outputs = (out: string): string[] =>
-  ['metrics/train.json', 'plots/steps.tsv', 'plots/valid.tsv', 'model/final/weights.bin', 'model/best/weights.bin'].map((f) => readText(join(a.dir, out, f)));
+const outputs = (out: string): string[] => trainOutputs(join(a.dir, out));
 
 async function train(out: string, over: Record<string, unknown>): Promise<string> {
   const r = await runStage('train', trainArgs(a, join(a.dir, out)), writeParams(a.dir, `${out}.yaml`, { ...EVERY_STEP, ...over }));

@@ -1,6 +1,7 @@
 // Shared by the train stage tests: a tiny synthetic dataset run through synth → ingest → features →
 // negatives once per test file, params files with overrides, and a runner for the stage.
-import { mkdtempSync } from 'node:fs';
+import { after, before } from 'node:test';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runStages, writeParamsFile } from '../../helpers/stage-runner.ts';
@@ -34,6 +35,35 @@ export async function buildArtifacts(): Promise<Artifacts> {
     ['synth', [join(dir, 'raw')]], ['ingest', [join(dir, 'raw'), a.ingest]], ['features', [a.ingest, a.features]], ['negatives', [a.ingest, a.negatives]],
   ], params);
   return a;
+}
+
+/**
+ * Registers hooks that build the artifacts before this test file's tests and remove them after;
+ * the returned object reads the built ones (inside tests only).
+ */
+export function sharedArtifacts(): Artifacts {
+  let built: Artifacts | undefined;
+  before(async () => {
+    built = await buildArtifacts();
+  });
+  after(() => {
+    if (built) rmSync(built.dir, { recursive: true, force: true });
+  });
+  const get = (): Artifacts => {
+    if (built === undefined) throw new Error('the artifacts are built in before(): read them inside a test');
+    return built;
+  };
+  return {
+    get dir() { return get().dir; },
+    get ingest() { return get().ingest; },
+    get features() { return get().features; },
+    get negatives() { return get().negatives; },
+  };
+}
+
+/** Everything a repeated or resumed run must reproduce byte for byte, under a run's output folder. */
+export function trainOutputs(runDir: string): string[] {
+  return ['metrics/train.json', 'plots/steps.tsv', 'plots/valid.tsv', 'model/final/weights.bin', 'model/best/weights.bin'].map((f) => readFileSync(join(runDir, f), 'utf8'));
 }
 
 /** The train stage's argv for outputs under `out`. */

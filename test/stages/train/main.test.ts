@@ -1,16 +1,12 @@
 // The train stage end to end on a tiny synthetic dataset (wasm backend, tiny model): it learns,
 // it is deterministic, a SIGKILLed run resumes to the same result, and a NaN loss stops it.
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { type Artifacts, buildArtifacts, runStage, startStage, trainArgs, writeParams } from './fixture.ts';
+import { runStage, sharedArtifacts, startStage, trainArgs, trainOutputs, writeParams } from './fixture.ts';
 
-let a: Artifacts;
-before(async () => {
-  a = await buildArtifacts();
-});
-after(() => rmSync(a.dir, { recursive: true, force: true }));
+const a = sharedArtifacts();
 
 interface Metrics {
   steps: number;
@@ -38,8 +34,7 @@ async function train(out: string, over: Record<string, unknown> = {}): Promise<M
   return JSON.parse(readText(join(a.dir, out, 'metrics', 'train.json'))) as Metrics;
 }
 
-const outputs = (out: string): string[] =>
-  ['metrics/train.json', 'plots/steps.tsv', 'plots/valid.tsv', 'model/final/weights.bin', 'model/best/weights.bin'].map((f) => readText(join(a.dir, out, f)));
+const outputs = (out: string): string[] => trainOutputs(join(a.dir, out));
 
 test('training loss falls and the validation Score rises; model, metrics and plots are written', async () => {
   const m = await train('run-a', { num_epochs: 3 });
