@@ -1,9 +1,11 @@
 // The loss of one micro-batch and its gradients (SPEC §6):
 //   queries   = states at every position that has a next item        [M, D]
 //   positives = the model's target embeddings of those next items   [M, D]
-//   negatives = the step's bucket-sampled items (shared, trainable)  [K, D]
-//             + the in-batch positives (trainable)                   [M, D]
-//             + the memory bank of earlier steps' negatives (detached)
+//   negatives, by loss_negatives:
+//     mixed     = the step's bucket-sampled items (shared, trainable) [K, D]
+//               + the in-batch positives (trainable)                  [M, D]
+//               + the memory bank of earlier steps' negatives (detached)
+//     all_items = every item of the catalogue (shared, trainable)     [V, D]: a full softmax
 //   loss = streamed InfoNCE with margins, temperature, position weights and accidental-hit masking
 //        + l2_emb · ‖W‖ for every item embedding table (the seed's torch.norm penalty)
 import * as tf from '@tensorflow/tfjs';
@@ -17,6 +19,8 @@ import { type InfoNceParams, type NegativeBank, positionWeights, streamedInfoNce
 export interface LossSettings extends InfoNceParams {
   pos_weight_a: number;
   l2_emb: number;
+  /** mixed: sampled + in-batch + memory bank; all_items: the caller passes every item as `negativeIds`, nothing else */
+  loss_negatives: 'mixed' | 'all_items';
 }
 
 export interface BatchLossResult {
@@ -46,7 +50,10 @@ export function positivePositions(isPositive: Uint8Array): Int32Array {
  */
 export function negativeBanks(
   sampled: tf.Tensor2D, sampledIds: Int32Array, positive: tf.Tensor2D, positiveIds: Int32Array, memory: NegativeBank[],
+  composition: LossSettings['loss_negatives'] = 'mixed',
 ): NegativeBank[] {
+  // every item is already a negative: in-batch copies and stale copies would only count items twice
+  if (composition === 'all_items') return [{ emb: sampled, ids: sampledIds, detached: false }];
   return [
     ...(sampledIds.length > 0 ? [{ emb: sampled, ids: sampledIds, detached: false }] : []),
     { emb: positive, ids: positiveIds, detached: false },
@@ -91,7 +98,7 @@ export function batchLoss(
     const positive = tf.slice(items, [0, 0], [M, D]) as tf.Tensor2D; // [M, D]
     const negative = tf.slice(items, [M, 0], [K, D]) as tf.Tensor2D; // [K, D]
     kept.negatives = tf.keep(negative);
-    const banks = negativeBanks(negative, negativeIds, positive, positiveIds, memory);
+    const banks = negativeBanks(negative, negativeIds, positive, positiveIds, memory, s.loss_negatives);
     let loss: tf.Scalar = streamedInfoNce({ query, positive, positiveIds, positiveActions, weights, banks }, s);
     for (const table of itemTables) if (s.l2_emb > 0) loss = tf.add(loss, tf.mul(tf.norm(table), s.l2_emb));
     return loss;

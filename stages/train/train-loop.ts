@@ -100,8 +100,9 @@ async function runEpoch(run: TrainRun, s: TrainState, epoch: number, perEpoch: n
   const plan = data.epochPlan(epoch, p.batch_size, p.seed);
   const settings: LossSettings = {
     temperature: p.temperature, margin_click: p.margin_click, margin_conv: p.margin_conv, chunk: INFONCE_CHUNK,
-    pos_weight_a: p.pos_weight_a, l2_emb: p.l2_emb,
+    pos_weight_a: p.pos_weight_a, l2_emb: p.l2_emb, loss_negatives: p.loss_negatives,
   };
+  const allItems = p.loss_negatives === 'all_items' ? Int32Array.from({ length: data.store.count }, (_, k) => k + 1) : null;
   const accumulator = new GradAccumulator();
   let losses: number[] = [];
   try {
@@ -109,10 +110,10 @@ async function runEpoch(run: TrainRun, s: TrainState, epoch: number, perEpoch: n
       const step = s.cursor.step; // optimizer steps done before this micro-batch's update
       const { shard, train } = data.load(plan[b]!.shard);
       const cb = buildCutBatch(selectCuts(train, plan[b]!.rows), shard, data.store, c.maxlen, 'train');
-      const negativeIds = run.sampler.draw(p.num_negatives, s.negativesRng);
+      const negativeIds = allItems ?? run.sampler.draw(p.num_negatives, s.negativesRng);
       const dropoutSeed = new Rng(p.seed, DROPOUT_STREAM + epoch * perEpoch + b).nextU32();
-      const r = batchLoss(s.model, data.store, cb, negativeIds, s.bank.banks(), settings, dropoutSeed);
-      s.bank.push(r.negatives, negativeIds);
+      const r = batchLoss(s.model, data.store, cb, negativeIds, allItems ? [] : s.bank.banks(), settings, dropoutSeed);
+      if (!allItems) s.bank.push(r.negatives, negativeIds);
       r.negatives.dispose();
       if (!Number.isFinite(r.loss)) {
         disposeGrads(r.grads);

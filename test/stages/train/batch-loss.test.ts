@@ -50,6 +50,9 @@ test('negative banks: sampled (trainable), in-batch positives (trainable), then 
     assert.equal(banks[1]!.emb, positive, 'the in-batch bank is the positives themselves, not a copy');
     const none = negativeBanks(sampled, new Int32Array(0), positive, positiveIds, []);
     assert.deepEqual(none.map((b) => [...b.ids]), [[3, 5, 3]], 'num_negatives 0: in-batch positives only');
+    const all = negativeBanks(sampled, sampledIds, positive, positiveIds, [{ emb: memory, ids: memoryIds, detached: true }], 'all_items');
+    assert.deepEqual(all.map((b) => [[...b.ids], b.detached]), [[[5, 7], false]], 'all_items: the catalogue bank alone, no in-batch or memory copies');
+    assert.equal(all[0]!.emb, sampled);
   });
 });
 
