@@ -66,7 +66,7 @@ function bench(c: ModelConfig, B: number, reps: number): { fwd: number; fwdBwd: 
 }
 
 const params = loadParams(['model_type', 'sasrec_features', 'maxlen', 'hidden_units', 'num_blocks', 'num_heads', 'linear_dim', 'attention_dim', 'dropout_rate',
-  'use_rope', 'rope_theta', 'rope_partial_dim', 'attn_norm', 'load_time_intervals', 'batch_size']);
+  'use_rope', 'rope_theta', 'rope_partial_dim', 'attn_norm', 'load_time_intervals', 'tower_init', 'batch_size']);
 const config = buildModelConfig(params, FEATURES, 58735);
 const reps = Number(arg('reps', '5'));
 for (const backend of arg('backends', 'wasm,cpu').split(',')) {

@@ -46,7 +46,7 @@ const NO_FEATURES = {
 
 export const RACE_CONFIG: ModelConfig = validateModelConfig({
   itemVocab: ITEMS + 1, maxlen: N - 1, hiddenUnits: 64, numBlocks: 2, numHeads: 4, dropoutRate: 0.2, loadTimeIntervals: true,
-  fieldDim: 64, numActions: 3, features: NO_FEATURES,
+  fieldDim: 64, towerInit: 'trunc_normal', numActions: 3, features: NO_FEATURES,
   encoder: { type: 'hstu', linearDim: 16, attentionDim: 16, useRope: true, ropeTheta: 10000, ropePartialDim: 8, attnNorm: 'padded', timeBuckets: 128 },
   ...JSON.parse(process.env['RACE_OVERRIDE'] ?? '{}'),
 });

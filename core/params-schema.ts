@@ -59,6 +59,7 @@ export const PARAM_TYPES = {
   rope_partial_dim: int(0),
   attn_norm: oneOf('padded', 'real'),
   load_time_intervals: bool,
+  tower_init: oneOf('he', 'trunc_normal'),
   // training (SPEC §6)
   backend: oneOf('auto', 'tensorflow', 'wasm', 'cpu'),
   batch_size: int(1),

@@ -59,6 +59,9 @@ export interface SasrecEncoderConfig {
 
 export type EncoderConfig = HstuEncoderConfig | SasrecEncoderConfig;
 
+/** he: N(0, 2/fan_in), truncated; trunc_normal: std 0.02, the seed's init for every linear (SPEC §5). */
+export type TowerInit = 'he' | 'trunc_normal';
+
 /** What every encoder shares: the item vocabulary, the towers' schema, width, depth and dropout. */
 export interface ModelConfig {
   itemVocab: number; // item index table size (max item index + 1; 0 = pad)
@@ -69,6 +72,7 @@ export interface ModelConfig {
   dropoutRate: number;
   loadTimeIntervals: boolean; // time features in the history tower (and HSTU's rab_time bias)
   fieldDim: number; // width of every feature field before SE (seed: multimodal → 32)
+  towerInit: TowerInit; // init of the towers' DNN layers (only read when a model is created)
   numActions: number; // 0 exposure, 1 click, 2 conversion
   features: FeatureSchema;
   encoder: EncoderConfig;
@@ -81,7 +85,7 @@ export type SasrecModelConfig = ModelConfig & { encoder: SasrecEncoderConfig };
 /** Params as they appear in params.yaml (snake_case, the seed's names). */
 export type ModelParamValues = Pick<Params,
   | 'model_type' | 'sasrec_features' | 'maxlen' | 'hidden_units' | 'num_blocks' | 'num_heads' | 'linear_dim' | 'attention_dim'
-  | 'dropout_rate' | 'use_rope' | 'rope_theta' | 'rope_partial_dim' | 'attn_norm' | 'load_time_intervals'>;
+  | 'dropout_rate' | 'use_rope' | 'rope_theta' | 'rope_partial_dim' | 'attn_norm' | 'load_time_intervals' | 'tower_init'>;
 
 export const DEFAULT_FIELD_DIM = 32;
 export const DEFAULT_TIME_BUCKETS = 128;
@@ -114,6 +118,7 @@ export function buildModelConfig(p: ModelParamValues, features: FeatureSchema, i
     dropoutRate: p.dropout_rate,
     loadTimeIntervals: p.load_time_intervals,
     fieldDim: DEFAULT_FIELD_DIM,
+    towerInit: p.tower_init,
     numActions: NUM_ACTIONS,
     features,
     encoder: encoderConfig(p),

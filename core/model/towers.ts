@@ -7,9 +7,10 @@
 // the branches; each branch has its own continuous projection, SE and DNN.
 import * as tf from '@tensorflow/tfjs';
 import type { Rng } from '../rng.ts';
-import type { CategoricalFeature, ModelConfig, MultimodalFeature } from './config.ts';
+import type { CategoricalFeature, ModelConfig, MultimodalFeature, TowerInit } from './config.ts';
 import type { ModelParams } from './init.ts';
 import { embed, initEmbedding, initLinear, linear } from './layers.ts';
+import { INIT_STD } from './init.ts';
 import { relu } from '../ops/activations.ts';
 import { initSqueezeExcite, squeezeExcite } from './se.ts';
 
@@ -96,6 +97,26 @@ export function initFeatureTables(p: ModelParams, c: ModelConfig, rng: Rng): voi
   for (const { fid, dim } of c.features.itemMultimodal) initLinear(p, `mm.${fid}`, dim, E, rng);
 }
 
+/**
+ * The DNN layers' init std. With the seed's 0.02 the tower's output starts ~1e-4 while Adam moves the
+ * (zero-init) biases by ~lr a step: within a few steps every item's output is its bias, the same for all
+ * items, and the L2-normalised item embeddings collapse onto one direction. He init keeps the id
+ * signal at the scale of the input fields (issue "HSTU that learns": chain test, ML-100k).
+ */
+export function towerStd(c: ModelConfig, fanIn: number): number {
+  const init: TowerInit = c.towerInit ?? 'trunc_normal'; // configs saved before tower_init never init again
+  switch (init) {
+    case 'he':
+      return Math.sqrt(2 / fanIn);
+    case 'trunc_normal':
+      return INIT_STD;
+    default: {
+      const never: never = init;
+      throw new Error(`unknown tower_init ${String(never)}`);
+    }
+  }
+}
+
 /** A branch's own layers: continuous projection, SE and the DNN to D. */
 export function initBranch(p: ModelParams, c: ModelConfig, branch: Branch, rng: Rng): void {
   const l = branchLayout(c, branch);
@@ -103,8 +124,8 @@ export function initBranch(p: ModelParams, c: ModelConfig, branch: Branch, rng: 
   const F = fieldCount(l);
   if (l.continuous.length > 0) initLinear(p, `${branch}.continuous`, l.continuous.length, E, rng);
   initSqueezeExcite(p, `${branch}.se`, F, rng);
-  initLinear(p, `${branch}.dnn1`, F * E, c.hiddenUnits, rng);
-  initLinear(p, `${branch}.dnn2`, c.hiddenUnits, c.hiddenUnits, rng);
+  initLinear(p, `${branch}.dnn1`, F * E, c.hiddenUnits, rng, true, towerStd(c, F * E));
+  initLinear(p, `${branch}.dnn2`, c.hiddenUnits, c.hiddenUnits, rng, true, towerStd(c, c.hiddenUnits));
 }
 
 /** Mean of the embeddings of the non-zero indices of each row: ids [R, L] → [R, E]. */

@@ -22,7 +22,7 @@ export const TINY_FEATURES: FeatureSchema = {
 type Shared = Omit<ModelConfig, 'encoder'>;
 const TINY_SHARED: Shared = {
   itemVocab: 20, maxlen: 7, hiddenUnits: 8, numBlocks: 2, numHeads: 2, dropoutRate: 0, loadTimeIntervals: true,
-  fieldDim: 4, numActions: 3, features: TINY_FEATURES,
+  fieldDim: 4, towerInit: 'trunc_normal', numActions: 3, features: TINY_FEATURES,
 };
 const TINY_HSTU: HstuEncoderConfig = {
   type: 'hstu', linearDim: 4, attentionDim: 4, useRope: true, ropeTheta: 10000, ropePartialDim: 2, attnNorm: 'padded', timeBuckets: 16,

@@ -15,7 +15,7 @@ const F204 = 1; // column of 204 in TINY_SCHEMA.timeDiscrete
 const Ft = 3;
 
 const config = validateModelConfig({
-  itemVocab: 6, maxlen: MAXLEN, hiddenUnits: 4, numBlocks: 1, numHeads: 1, dropoutRate: 0, loadTimeIntervals: true, fieldDim: 2,
+  itemVocab: 6, maxlen: MAXLEN, hiddenUnits: 4, numBlocks: 1, numHeads: 1, dropoutRate: 0, loadTimeIntervals: true, fieldDim: 2, towerInit: 'trunc_normal',
   numActions: 3, features: TINY_SCHEMA, encoder: { type: 'sasrec', sideFeatures: true },
 });
 

@@ -33,7 +33,7 @@ test('clampColdIds maps rows past the vocabulary to 0', () => {
 
 test('embedItems: chunking does not change embeddings; a cold row is its features with id 0', async () => {
   await tf.setBackend('cpu');
-  const p = { model_type: 'hstu', sasrec_features: false, maxlen: 4, hidden_units: 8, num_blocks: 1, num_heads: 2, linear_dim: 4, attention_dim: 4, dropout_rate: 0, use_rope: false, rope_theta: 10000, rope_partial_dim: 0, attn_norm: 'padded', load_time_intervals: true } as const;
+  const p = { model_type: 'hstu', sasrec_features: false, maxlen: 4, hidden_units: 8, num_blocks: 1, num_heads: 2, linear_dim: 4, attention_dim: 4, dropout_rate: 0, use_rope: false, rope_theta: 10000, rope_partial_dim: 0, attn_norm: 'padded', load_time_intervals: true, tower_init: 'trunc_normal' } as const;
   const c = buildModelConfig(p, SCHEMA, 5); // ids 0..4: row 5 is cold
   const model = initModel(c, 3);
   const s = store();

@@ -34,7 +34,7 @@ test('epoch plan: every training cut exactly once, batches of batch_size, seeded
 
 test('one micro-batch: finite loss, a gradient for every variable, no tensors left behind', () => {
   const c = buildModelConfig(
-    { model_type: 'hstu', sasrec_features: false, maxlen: 20, hidden_units: 16, num_blocks: 1, num_heads: 2, linear_dim: 8, attention_dim: 8, dropout_rate: 0.2, use_rope: true, rope_theta: 10000, rope_partial_dim: 4, attn_norm: 'padded', load_time_intervals: true },
+    { model_type: 'hstu', sasrec_features: false, maxlen: 20, hidden_units: 16, num_blocks: 1, num_heads: 2, linear_dim: 8, attention_dim: 8, dropout_rate: 0.2, use_rope: true, rope_theta: 10000, rope_partial_dim: 4, attn_norm: 'padded', load_time_intervals: true, tower_init: 'trunc_normal' as const },
     data.schema, data.store.rows,
   );
   const model = initModel(c, 1);
