@@ -17,6 +17,7 @@ import { selectCuts } from '../../core/sequences/cut.ts';
 import { GradAccumulator, type NamedGrads, clipNormAt } from '../../core/train/adamw.ts';
 import { type CosineSchedule, cosineLr, warmupSteps } from '../../core/train/schedule.ts';
 import { type LossSettings, batchLoss } from './batch-loss.ts';
+import { ALL_ITEMS_MAX, resolveNegatives } from './negatives-choice.ts';
 import { improves, shouldStop } from './early-stop.ts';
 import { bestModelDir, checkpointDir, finalModelDir, removeStaleTemps } from './model-dir.ts';
 import type { TrainData } from './train-data.ts';
@@ -70,6 +71,10 @@ export async function train(run: TrainRun): Promise<TrainResult> {
     const totalSteps = Math.ceil(perEpoch / p.grad_accum_steps) * p.num_epochs;
     const schedule: CosineSchedule = { peak: p.lr, warmup: warmupSteps(totalSteps, p.warmup_ratio), total: totalSteps };
     const startStep = state.cursor.step;
+    if (p.loss_negatives === 'auto') {
+      const n = data.store.count;
+      run.log(`[train] loss_negatives auto: ${resolveNegatives('auto', n)} (${n} items ${n <= ALL_ITEMS_MAX ? '<=' : '>'} ${ALL_ITEMS_MAX})`);
+    }
     if (resumedFrom !== null && stopRequested(state, p) && resumedFrom < totalSteps) run.log(`[train] the checkpoint's run had already stopped early at step ${resumedFrom}: nothing left to train`);
     for (let epoch = state.cursor.epoch; epoch < p.num_epochs && !stopRequested(state, p); epoch++) {
       await runEpoch(run, state, epoch, perEpoch, schedule, startStep);
@@ -100,9 +105,9 @@ async function runEpoch(run: TrainRun, s: TrainState, epoch: number, perEpoch: n
   const plan = data.epochPlan(epoch, p.batch_size, p.seed);
   const settings: LossSettings = {
     temperature: p.temperature, margin_click: p.margin_click, margin_conv: p.margin_conv, chunk: INFONCE_CHUNK,
-    pos_weight_a: p.pos_weight_a, l2_emb: p.l2_emb, loss_negatives: p.loss_negatives,
+    pos_weight_a: p.pos_weight_a, l2_emb: p.l2_emb, loss_negatives: resolveNegatives(p.loss_negatives, data.store.count),
   };
-  const allItems = p.loss_negatives === 'all_items' ? Int32Array.from({ length: data.store.count }, (_, k) => k + 1) : null;
+  const allItems = settings.loss_negatives === 'all_items' ? Int32Array.from({ length: data.store.count }, (_, k) => k + 1) : null;
   const accumulator = new GradAccumulator();
   let losses: number[] = [];
   try {
