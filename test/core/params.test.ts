@@ -80,3 +80,13 @@ test('profiles/sparse.yaml is a complete, valid params file: the sparse shape, i
   assert.deepEqual(Object.fromEntries(Object.keys(shape).map((k) => [k, sparse[k]])), shape);
   for (const key of Object.keys(PARAM_TYPES).filter((k) => !(k in shape))) assert.deepEqual(sparse[key], shipped[key], `${key} is the default`);
 });
+
+test("profiles/seed-cpu.yaml: the defaults with the seed's recipe (mixed negatives, std-0.02 towers, 3 epochs, no early stopping)", () => {
+  const file = new URL('../../profiles/seed-cpu.yaml', import.meta.url).pathname;
+  const seed = loadParams(Object.keys(PARAM_TYPES) as (keyof typeof PARAM_TYPES)[], file) as Record<string, unknown>;
+  const recipe = { loss_negatives: 'mixed', tower_init: 'trunc_normal', num_epochs: 3, early_stop_patience: 0 };
+  assert.deepEqual(Object.fromEntries(Object.keys(recipe).map((k) => [k, seed[k]])), recipe);
+  for (const key of Object.keys(PARAM_TYPES).filter((k) => !(k in recipe))) assert.deepEqual(seed[key], shipped[key], `${key} is the default`);
+  const gpu = loadParams(['loss_negatives', 'tower_init'], new URL('../../profiles/seed-gpu.yaml', import.meta.url).pathname);
+  assert.deepEqual(gpu, { loss_negatives: 'mixed', tower_init: 'trunc_normal' }, 'the seed GPU profile keeps the seed recipe too');
+});
