@@ -16,6 +16,9 @@ export const TINY = {
   synth_users: 150, synth_items: 400, synth_topics: 6, synth_predict_users: 20, shard_users: 100,
   maxlen: 20, hidden_units: 16, num_blocks: 1, num_heads: 2, linear_dim: 8, attention_dim: 8, rope_partial_dim: 4,
   batch_size: 32, num_epochs: 1, num_negatives: 64, ckpt_every_steps: 1000,
+  // sampled negatives, so that a negatives-stage param (neg_bucket_weights) changes training: the e2e test
+  // checks DVC reruns train and evaluate after it (with all_items the model would not change)
+  loss_negatives: 'mixed',
 };
 
 /** Runs `cmd args` in `cwd` with the project's venv and node_modules/.bin on PATH; fails the test on a non-zero exit. */
