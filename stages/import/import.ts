@@ -2,10 +2,9 @@
 // ingest. Resolves the columns, reads and orders the events, reads RecBole side files (`name.item`,
 // `name.user` beside `name.inter`) as features, writes the folder and import.json (what was read and
 // how: columns, counts, feature ids, notices). Deterministic: the same input gives the same bytes.
-import { existsSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { stableJson } from '../../core/atomic.ts';
-import { writeFileSync } from 'node:fs';
 import type { Progress } from '../../core/progress.ts';
 import { parseActionMap } from './action-map.ts';
 import { resolveColumns, type RoleFlags } from './columns.ts';

@@ -117,8 +117,8 @@ async function runEpoch(run: TrainRun, s: TrainState, epoch: number, perEpoch: n
       const cb = buildCutBatch(selectCuts(train, plan[b]!.rows), shard, data.store, c.maxlen, 'train');
       const negativeIds = allItems ?? run.sampler.draw(p.num_negatives, s.negativesRng);
       const dropoutSeed = new Rng(p.seed, DROPOUT_STREAM + epoch * perEpoch + b).nextU32();
-      const r = batchLoss(s.model, data.store, cb, negativeIds, allItems ? [] : s.bank.banks(), settings, dropoutSeed);
-      if (!allItems) s.bank.push(r.negatives, negativeIds);
+      const r = batchLoss(s.model, data.store, cb, negativeIds, s.bank.banks(), settings, dropoutSeed);
+      if (!allItems) s.bank.push(r.negatives, negativeIds); // all_items: negativeBanks reads no memory bank, so none is kept
       r.negatives.dispose();
       if (!Number.isFinite(r.loss)) {
         disposeGrads(r.grads);
