@@ -60,6 +60,7 @@ export const PARAM_TYPES = {
   attn_norm: oneOf('padded', 'real'),
   load_time_intervals: bool,
   tower_init: oneOf('he', 'trunc_normal'),
+  train_windows: oneOf('last', 'all'),
   // training (SPEC §6)
   backend: oneOf('auto', 'tensorflow', 'wasm', 'cpu'),
   batch_size: int(1),

@@ -6,10 +6,15 @@
 //   test   history = every event before the Role.test event (train, valid, between); target = it.
 // Only the last `maxlen` history events become tokens; the whole history stays available for
 // "exclude history" in ranking. A cut is a set of event ranges into one UserShard, no copies.
+// Training windows (`train_windows`): `last` = one cut per user, its last `maxlen` training events (the
+// seed's); `all` = the user's training events tiled from the end into consecutive windows of `maxlen`, one
+// cut each, so every training event is a positive exactly once an epoch however long the user's history.
 import { Role } from '../artifacts.ts';
 import type { UserShard } from './user-shards.ts';
 
 export type Split = 'train' | 'valid' | 'test';
+export type TrainWindows = 'last' | 'all';
+export const TRAIN_WINDOWS: readonly TrainWindows[] = ['last', 'all'];
 
 /** C cuts of one shard, as parallel arrays of event indices into that shard. */
 export interface Cuts {
@@ -30,57 +35,85 @@ function findRole(role: Int8Array, from: number, to: number, want: Role): number
   return -1;
 }
 
-/** One cut per user of the shard that has one for `split`, in shard row order. */
-export function cutSequences(split: Split, shard: UserShard, maxlen: number): Cuts {
+/** One cut per user of the shard that has one for `split` (train with `windows: all`: one per window), in
+ *  shard row order (a user's windows oldest first). */
+export function cutSequences(split: Split, shard: UserShard, maxlen: number, windows: TrainWindows = 'last'): Cuts {
   const U = shard.users;
-  const userRow = new Int32Array(U);
-  const historyStart = new Int32Array(U);
-  const windowStart = new Int32Array(U);
-  const historyEnd = new Int32Array(U);
-  const target = new Int32Array(U);
-  let c = 0;
+  const out = new CutList();
+  let users = 0;
   for (let r = 0; r < U; r++) {
     const start = shard.eventStart[r]!;
     const end = shard.eventEnd[r]!;
-    let t: number;
+    const before = out.count;
     switch (split) {
       case 'train': {
         // Role.train events form a prefix of the user's events (roles follow the sequence order).
         let trainEnd = start;
         while (trainEnd < end && shard.role[trainEnd] === Role.train) trainEnd++;
-        t = trainEnd - 1;
-        if (t < start || !hasKnownItem(shard.item, Math.max(start, t - maxlen), t + 1)) continue;
+        // Window ends (the last position's positive), newest first: the last training event, then every
+        // maxlen + 1 events back (a window's maxlen + 1 positives: the user token's, then each history token's).
+        const ends: number[] = [];
+        for (let t = trainEnd - 1; t >= start; t -= maxlen + 1) {
+          ends.push(t);
+          if (windows === 'last') break;
+        }
+        for (let k = ends.length - 1; k >= 0; k--) {
+          const t = ends[k]!;
+          if (hasKnownItem(shard.item, Math.max(start, t - maxlen), t + 1)) out.push(r, start, Math.max(start, t - maxlen), t);
+        }
         break;
       }
       case 'valid':
-        t = findRole(shard.role, start, end, Role.valid);
+      case 'test': {
+        const t = findRole(shard.role, start, end, split === 'valid' ? Role.valid : Role.test);
+        if (t >= 0 && shard.item[t] !== 0) out.push(r, start, Math.max(start, t - maxlen), t);
         break;
-      case 'test':
-        t = findRole(shard.role, start, end, Role.test);
-        break;
+      }
       default: {
         const never: never = split;
         throw new Error(`unknown split ${String(never)}`);
       }
     }
-    if (t < 0 || (split !== 'train' && shard.item[t] === 0)) continue;
-    userRow[c] = r;
-    historyStart[c] = start;
-    historyEnd[c] = t;
-    windowStart[c] = Math.max(start, t - maxlen);
-    target[c] = t;
-    c++;
+    if (out.count > before) users++;
   }
-  return {
-    split,
-    count: c,
-    userRow: userRow.slice(0, c),
-    historyStart: historyStart.slice(0, c),
-    windowStart: windowStart.slice(0, c),
-    historyEnd: historyEnd.slice(0, c),
-    target: target.slice(0, c),
-    skipped: U - c,
-  };
+  return out.toCuts(split, U - users);
+}
+
+/** Growable parallel arrays of cuts. */
+class CutList {
+  count = 0;
+  private cols = { userRow: new Int32Array(16), historyStart: new Int32Array(16), windowStart: new Int32Array(16), historyEnd: new Int32Array(16) };
+
+  /** A cut whose target is event t: history [historyStart, t), tokens [windowStart, t). */
+  push(row: number, historyStart: number, windowStart: number, t: number): void {
+    if (this.count === this.cols.userRow.length) {
+      for (const k of Object.keys(this.cols) as (keyof CutList['cols'])[]) {
+        const grown = new Int32Array(this.count * 2);
+        grown.set(this.cols[k]);
+        this.cols[k] = grown;
+      }
+    }
+    const c = this.count++;
+    this.cols.userRow[c] = row;
+    this.cols.historyStart[c] = historyStart;
+    this.cols.windowStart[c] = windowStart;
+    this.cols.historyEnd[c] = t;
+  }
+
+  toCuts(split: Split, skipped: number): Cuts {
+    const n = this.count;
+    const historyEnd = this.cols.historyEnd.slice(0, n);
+    return {
+      split,
+      count: n,
+      userRow: this.cols.userRow.slice(0, n),
+      historyStart: this.cols.historyStart.slice(0, n),
+      windowStart: this.cols.windowStart.slice(0, n),
+      historyEnd,
+      target: historyEnd.slice(),
+      skipped,
+    };
+  }
 }
 
 /** A training cut needs at least one positive with a known item. */

@@ -12,7 +12,7 @@ import { embedItems } from '../../core/sequences/item-embeddings.ts';
 import type { CandidateSet } from './candidate-set.ts';
 import { readPredictUserBatches } from './predict-files.ts';
 import { type CatalogueRows, buildPredictShard, extendItemStore, predictCuts } from './predict-shard.ts';
-import { encodeQueries } from './queries.ts';
+import { encodeQueries } from '../../core/sequences/queries.ts';
 
 export const TOP_N = 10;
 

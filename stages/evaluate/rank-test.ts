@@ -10,7 +10,7 @@ import type { ItemStore } from '../../core/sequences/item-store.ts';
 import { readUserShard, shardNames } from '../../core/sequences/user-shards.ts';
 import { rankOf } from '../../core/topk.ts';
 import { allRows, embedItems } from '../../core/sequences/item-embeddings.ts';
-import { encodeQueries } from './queries.ts';
+import { encodeQueries } from '../../core/sequences/queries.ts';
 
 export interface RankTestOptions {
   excludeHistory: boolean;

@@ -18,7 +18,7 @@ runStage('train', async () => {
   const p = loadParams([
     'seed', 'backend', 'model_type', 'sasrec_features',
     'maxlen', 'hidden_units', 'num_blocks', 'num_heads', 'linear_dim', 'attention_dim', 'dropout_rate',
-    'use_rope', 'rope_theta', 'rope_partial_dim', 'attn_norm', 'load_time_intervals', 'tower_init',
+    'use_rope', 'rope_theta', 'rope_partial_dim', 'attn_norm', 'load_time_intervals', 'tower_init', 'train_windows',
     'batch_size', 'grad_accum_steps', 'lr', 'weight_decay', 'warmup_ratio', 'clip_norm', 'l2_emb', 'num_epochs',
     'temperature', 'loss_negatives', 'num_negatives', 'neg_cache_steps', 'neg_cache_on_cpu', 'margin_click', 'margin_conv', 'pos_weight_a',
     'grad_checkpoint', 'ckpt_every', 'bf16_autocast', 'adamw_8bit',
@@ -27,19 +27,19 @@ runStage('train', async () => {
   const log = (line: string): void => void process.stderr.write(line + '\n');
   for (const notice of checkSeedOptions(p)) log(`[train] ${notice}`);
   const backend = await initBackend(p.backend, log);
-  const data = new TrainData(ingestDir, featuresDir, p.maxlen);
+  const data = new TrainData(ingestDir, featuresDir, p.maxlen, undefined, p.train_windows);
   const config = buildModelConfig(p, data.schema, data.store.rows);
   const sampler = BucketSampler.fromArtifacts(negativesDir);
   const progress = new Progress('train');
   const r = await train({ params: p, config, data, sampler, modelDir, progress, log });
-  const facts = { epochs: p.num_epochs, trainUsers: data.trainCount, validUsers: data.validCount, stoppedAt: r.stoppedAt };
+  const facts = { epochs: p.num_epochs, trainUsers: data.trainUsers, trainSequences: data.trainCount, validUsers: data.validCount, stoppedAt: r.stoppedAt };
   const m = trainMetrics(r.log, facts);
   writeTrainOutputs(metricsFile, plotsDir, m, r.log);
   const best = r.log.best;
   const rate = r.stepsRun / Math.max(progress.elapsedSeconds(), 1e-9);
   const stop = r.stoppedAt === null ? '' : ` of ${r.totalSteps}, stopped early in epoch ${m.epochs_run} of ${p.num_epochs}`;
   progress.done(
-    `${m.steps} steps${stop} (${r.stepsRun} here, ${rate.toFixed(2)} steps/s on ${backend}) over ${data.trainCount} users; ` +
+    `${m.steps} steps${stop} (${r.stepsRun} here, ${rate.toFixed(2)} steps/s on ${backend}) over ${data.trainUsers} users${data.trainCount === data.trainUsers ? '' : ` (${data.trainCount} windows)`}; ` +
       `best validation Score ${best ? `${best.score.toFixed(4)} at step ${best.step}` : 'n/a'} -> ${modelDir}`,
   );
 });

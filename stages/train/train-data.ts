@@ -3,7 +3,7 @@
 // rebuilds exactly the batches an uninterrupted one would have seen.
 import { Rng } from '../../core/rng.ts';
 import type { FeatureSchema } from '../../core/model/config.ts';
-import { type Cuts, cutSequences } from '../../core/sequences/cut.ts';
+import { type Cuts, type TrainWindows, cutSequences } from '../../core/sequences/cut.ts';
 import { type Manifests, buildFeatureSchema, readManifests } from '../../core/sequences/feature-schema.ts';
 import { ItemStore } from '../../core/sequences/item-store.ts';
 import { type UserShard, observeArrayLen, readUserShard, shardNames } from '../../core/sequences/user-shards.ts';
@@ -32,28 +32,33 @@ export class TrainData {
   /** training cuts per shard, in shard order */
   readonly trainCounts: number[];
   readonly validCount: number;
+  /** users with at least one training cut (train_windows: all gives a user several cuts) */
+  readonly trainUsers: number;
   private cached: { name: string; loaded: LoadedShard } | null = null;
 
-  constructor(readonly ingestDir: string, readonly featuresDir: string, readonly maxlen: number, arrayLen?: number) {
+  constructor(readonly ingestDir: string, readonly featuresDir: string, readonly maxlen: number, arrayLen?: number, readonly windows: TrainWindows = 'last') {
     this.manifests = readManifests(ingestDir, featuresDir);
     this.schema = buildFeatureSchema(this.manifests, arrayLen ?? observeArrayLen(ingestDir, this.manifests));
     this.store = ItemStore.load(ingestDir, featuresDir, this.manifests, this.schema);
     this.shards = shardNames(this.manifests);
     this.trainCounts = [];
     let valid = 0;
+    let users = 0;
     for (const name of this.shards) {
       const s = this.load(name);
       this.trainCounts.push(s.train.count);
+      users += s.shard.users - s.train.skipped;
       valid += s.valid.count;
     }
     this.validCount = valid;
+    this.trainUsers = users;
   }
 
   /** The shard's users and cuts; the last one loaded stays in memory (one shard at a time). */
   load(name: string): LoadedShard {
     if (this.cached?.name === name) return this.cached.loaded;
     const shard = readUserShard(this.ingestDir, this.featuresDir, name, this.manifests, this.schema);
-    const loaded = { shard, train: cutSequences('train', shard, this.maxlen), valid: cutSequences('valid', shard, this.maxlen) };
+    const loaded = { shard, train: cutSequences('train', shard, this.maxlen, this.windows), valid: cutSequences('valid', shard, this.maxlen) };
     this.cached = { name, loaded };
     return loaded;
   }

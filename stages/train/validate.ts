@@ -1,12 +1,11 @@
 // Validation during training (SPEC §7 on the validation targets): each user's query after the
 // training history, ranked exactly against every item (history items excluded when
 // exclude_history), summarised as HR/NDCG@K, MRR and Score.
-import * as tf from '@tensorflow/tfjs';
 import { type RankMetrics, RankMetricsAccumulator } from '../../core/metrics.ts';
-import { type SequenceModel, lastPosition } from '../../core/model/sequence-model.ts';
-import { buildCutBatch } from '../../core/sequences/batch.ts';
+import type { SequenceModel } from '../../core/model/sequence-model.ts';
 import { historyItems, selectCuts } from '../../core/sequences/cut.ts';
 import { allRows, embedItems } from '../../core/sequences/item-embeddings.ts';
+import { encodeQueries } from '../../core/sequences/queries.ts';
 import { rankOf } from '../../core/topk.ts';
 import type { TrainData } from './train-data.ts';
 
@@ -26,12 +25,9 @@ export function validate(model: SequenceModel, data: TrainData, o: ValidateOptio
     const { shard, valid } = data.load(name);
     for (let start = 0; start < valid.count; start += o.batchSize) {
       const cuts = selectCuts(valid, Int32Array.from({ length: Math.min(o.batchSize, valid.count - start) }, (_, i) => start + i));
-      const cb = buildCutBatch(cuts, shard, data.store, c.maxlen, 'infer');
-      const q = tf.tidy(() => lastPosition(model.encodeSequences(cb.batch, { training: false }))); // [B, D]
-      const queries = q.dataSync() as Float32Array;
-      q.dispose();
+      const { queries, targetItem } = encodeQueries(model, cuts, shard, data.store); // the same queries evaluate ranks
       const exclude = o.excludeHistory ? (k: number): Int32Array => historyItems(cuts, shard, k) : undefined;
-      acc.add(rankOf(queries, items, D, cb.targetItem, { exclude, chunkItems: o.itemChunk }));
+      acc.add(rankOf(queries, items, D, targetItem, { exclude, chunkItems: o.itemChunk }));
     }
   }
   return acc.result();

@@ -1,6 +1,6 @@
 // The train stage's metrics and plot files (DVC metrics/plots; no wall-clock values, so reruns are
 // byte-identical):
-//   <metrics-file>            { steps, epochs, epochs_run, stopped_early, stop_step, train_users, valid_users,
+//   <metrics-file>            { steps, epochs, epochs_run, stopped_early, stop_step, train_users, train_sequences, valid_users,
 //                               best: EvalRow, last: EvalRow }
 //   <plots-dir>/steps.tsv     step epoch loss lr grad_norm          (one row per optimizer step)
 //   <plots-dir>/valid.tsv     step epoch train_loss hr@10 … score   (one row per validation)
@@ -15,6 +15,7 @@ export interface TrainMetrics {
   stopped_early: boolean;
   stop_step: number | null; // the step whose validation used up early_stop_patience (null: ran to the cap)
   train_users: number;
+  train_sequences: number; // training cuts an epoch (= train_users unless train_windows: all)
   valid_users: number;
   best: EvalRow | null;
   last: EvalRow | null;
@@ -33,6 +34,7 @@ export function toTsv<T>(rows: T[], columns: (keyof T)[]): string {
 export interface RunFacts {
   epochs: number;
   trainUsers: number;
+  trainSequences: number;
   validUsers: number;
   stoppedAt: number | null; // TrainResult.stoppedAt
 }
@@ -46,6 +48,7 @@ export function trainMetrics(log: TrainLog, f: RunFacts): TrainMetrics {
     stopped_early: f.stoppedAt !== null,
     stop_step: f.stoppedAt,
     train_users: f.trainUsers,
+    train_sequences: f.trainSequences,
     valid_users: f.validUsers,
     best: log.best,
     last: log.evals.length === 0 ? null : log.evals[log.evals.length - 1]!,

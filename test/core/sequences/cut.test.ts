@@ -49,6 +49,27 @@ test('only the last maxlen history events become tokens; exclusion still sees th
   assert.deepEqual([train.windowStart[0], train.historyEnd[0]], [1, 3]);
 });
 
+test('train_windows all: consecutive maxlen windows from the end, every training event a positive exactly once', () => {
+  const shard = tinyShard();
+  const maxlen = 1;
+  const cuts = cutSequences('train', shard, maxlen, 'all');
+  // user 0: training events 0..3 -> windows ending at 1 and 3; user 1: events 9..13 -> ending at 9, 11, 13
+  assert.deepEqual([...cuts.userRow], [0, 0, 1, 1, 1], "one cut per window, a user's oldest first");
+  assert.deepEqual([...cuts.target], [1, 3, 9, 11, 13]);
+  assert.deepEqual([...cuts.windowStart], [0, 2, 9, 10, 12]);
+  assert.equal(cuts.skipped, 1, 'user 2 still has no training cut');
+  const positives: number[] = [];
+  for (let k = 0; k < cuts.count; k++) {
+    assert.ok(cuts.historyEnd[k]! - cuts.windowStart[k]! <= maxlen);
+    // a window's positives: the first kept history event (the user token's) through the target
+    for (let e = cuts.windowStart[k]!; e <= cuts.target[k]!; e++) positives.push(e);
+  }
+  assert.deepEqual(positives, [0, 1, 2, 3, 9, 10, 11, 12, 13]);
+  const last = cutSequences('train', shard, maxlen, 'last');
+  assert.deepEqual([...last.target], [3, 13], 'last: only the newest window of each user');
+  assert.deepEqual([...cutSequences('train', shard, 50, 'all').target], [...cutSequences('train', shard, 50).target], 'a history within maxlen is one window either way');
+});
+
 test('a target with an unknown item (idx 0) gives no cut; selectCuts reorders', () => {
   const shard = tinyShard();
   shard.item[4] = 0;

@@ -1,12 +1,13 @@
 // User queries: each cut's sequence through the model, the state at the last position
 // (L2-normalised, FiLM-conditioned on a click), copied to the host as [B, D] for exact ranking.
+// One function for validation (train picks best/ by it) and test (evaluate reports it), so both rank alike.
 import * as tf from '@tensorflow/tfjs';
-import { type SequenceModel, lastPosition } from '../../core/model/sequence-model.ts';
-import { buildCutBatch } from '../../core/sequences/batch.ts';
-import type { Cuts } from '../../core/sequences/cut.ts';
-import type { ItemStore } from '../../core/sequences/item-store.ts';
-import type { UserShard } from '../../core/sequences/user-shards.ts';
-import { clampColdIds } from '../../core/sequences/item-embeddings.ts';
+import { type SequenceModel, lastPosition } from '../model/sequence-model.ts';
+import { buildCutBatch } from './batch.ts';
+import type { Cuts } from './cut.ts';
+import type { ItemStore } from './item-store.ts';
+import type { UserShard } from './user-shards.ts';
+import { clampColdIds } from './item-embeddings.ts';
 
 /** Queries of all `cuts` (one batch): [B, D], plus each cut's target item. */
 export function encodeQueries(model: SequenceModel, cuts: Cuts, shard: UserShard, store: ItemStore): { queries: Float32Array; targetItem: Int32Array } {
