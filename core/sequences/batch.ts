@@ -1,5 +1,5 @@
 // Cuts → the model's SequenceBatch (core/model/batch.ts), the same for every split:
-//   [pad … pad, user, history₁ … historyₕ]   N = maxlen + 1 tokens, left-padded
+//   [pad … pad, user, history₁ … historyₕ]   N = the batch's longest h + 1 ≤ maxlen + 1 tokens, left-padded
 // The user token is type 2, or 3 with the default features when the user has no profile. Item tokens
 // carry the item's features (ItemStore), the action, the stored time features and 204/205 computed
 // from the cut's own kept events (core/cut-time-features.ts). FiLM conditions each state on the
@@ -36,7 +36,12 @@ export interface CutBatch {
 export function buildCutBatch(cuts: Cuts, shard: UserShard, store: ItemStore, maxlen: number, mode: BatchMode): CutBatch {
   const s: FeatureSchema = store.schema;
   const B = cuts.count;
-  const N = maxlen + 1;
+  // Tokens per row: the batch's longest window + the user token, not maxlen + 1. Every encoder is invariant
+  // to extra left padding (batch.ts), so trimming it changes nothing but the work: short-history logs
+  // (5–15 events under maxlen 50) run on a third of the tokens.
+  let longest = 0;
+  for (let b = 0; b < B; b++) longest = Math.max(longest, cuts.historyEnd[b]! - cuts.windowStart[b]!);
+  const N = Math.min(longest, maxlen) + 1;
   const BN = B * N;
   const L = s.arrayLen;
   const [Fs, Fa, Fc, Ft, Us, Ua, Uc] = [s.itemSparse.length, s.itemArray.length * L, s.itemContinuous.length, s.timeDiscrete.length, s.userSparse.length, s.userArray.length * L, s.userContinuous.length];

@@ -19,7 +19,7 @@ const config = validateModelConfig({
   numActions: 3, features: TINY_SCHEMA, encoder: { type: 'sasrec', sideFeatures: true },
 });
 
-test('test batch: left-padded to maxlen + 1, user token first, items in order, valid for the model', () => {
+test('test batch: left-padded to the longest window + 1 (here maxlen + 1), user token first, items in order, valid for the model', () => {
   const shard = tinyShard();
   const { batch, targetItem } = buildCutBatch(cutSequences('test', shard, MAXLEN), shard, tinyStore(), MAXLEN, 'infer');
   checkSequenceBatch(config, batch);
@@ -40,6 +40,7 @@ test('test batch: left-padded to maxlen + 1, user token first, items in order, v
 test('user token: type 3 with the default features for a user without a profile', () => {
   const shard = tinyShard();
   const { batch } = buildCutBatch(cutSequences('train', shard, MAXLEN), shard, tinyStore(), MAXLEN, 'train');
+  const N = batch.seqLen;
   const types = [0, 1].map((b) => batch.tokenType.subarray(b * N, (b + 1) * N).find((t) => t === TOKEN_USER || t === TOKEN_USER_DEFAULT));
   assert.deepEqual(types, [TOKEN_USER, TOKEN_USER_DEFAULT]);
   assert.deepEqual([...batch.userSparse], [shard.userSparse[0], shard.userSparse[1]]);
@@ -50,6 +51,8 @@ test('204/205 per cut: the last history event gets "no next event" and recency 0
   const shard = tinyShard();
   const cuts = cutSequences('valid', shard, MAXLEN); // user 0: history = events 0..3, target = event 4
   const { batch } = buildCutBatch(cuts, shard, tinyStore(), MAXLEN, 'infer');
+  const N = batch.seqLen;
+  assert.equal(N, 5, "as long as the batch's longest window: user 0's four history events + the user token");
   const last = N - 1; // event 3
   assert.equal(batch.timeDiscrete[last * Ft + F204], GAP_CODE_NONE);
   assert.equal(batch.timeContinuous[last], 0);
@@ -64,12 +67,14 @@ test('training batch: positives are the next item at every position, FiLM takes 
   const shard = tinyShard();
   const cuts = cutSequences('train', shard, MAXLEN);
   const { batch, positives } = buildCutBatch(cuts, shard, tinyStore(), MAXLEN, 'train');
-  // user 0: tokens [pad×3, user, e0, e1, e2]; positives e0, e1, e2, e3
+  const N = batch.seqLen;
+  assert.equal(N, 5, "user 1's four history events + the user token, not maxlen + 1: left padding is trimmed");
+  // user 0: tokens [pad, user, e0, e1, e2]; positives e0, e1, e2, e3
   const row = (a: ArrayLike<number>, b: number): number[] => Array.from({ length: N }, (_, i) => a[b * N + i]!);
-  assert.deepEqual(row(positives.isPositive, 0), [0, 0, 0, 1, 1, 1, 1]);
-  assert.deepEqual(row(positives.item, 0), [0, 0, 0, ...shard.item.subarray(0, 4)]);
-  assert.deepEqual(row(batch.filmAction, 0), [0, 0, 0, ...shard.action.subarray(0, 4)]);
-  assert.deepEqual(row(positives.action, 0), [0, 0, 0, ...shard.action.subarray(0, 4)]);
+  assert.deepEqual(row(positives.isPositive, 0), [0, 1, 1, 1, 1]);
+  assert.deepEqual(row(positives.item, 0), [0, ...shard.item.subarray(0, 4)]);
+  assert.deepEqual(row(batch.filmAction, 0), [0, ...shard.action.subarray(0, 4)]);
+  assert.deepEqual(row(positives.action, 0), [0, ...shard.action.subarray(0, 4)]);
   for (let i = 0; i < N; i++) if (positives.isPositive[i]) assert.notEqual(positives.item[i], shard.item[4], 'the validation item is never a training positive');
 });
 
