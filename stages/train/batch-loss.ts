@@ -61,6 +61,12 @@ export function negativeBanks(
   ];
 }
 
+/** ids = 1, 2, …, V: the whole catalogue in order. */
+function isCatalogue(ids: Int32Array): boolean {
+  for (let k = 0; k < ids.length; k++) if (ids[k] !== k + 1) return false;
+  return true;
+}
+
 /** Forward + backward of one micro-batch; `memory` are the bank's detached negatives. */
 export function batchLoss(
   model: SequenceModel,
@@ -81,9 +87,15 @@ export function batchLoss(
   const positiveActions = Int32Array.from(at, (i) => positives.action[i]!);
   const allWeights = positionWeights(positives.isPositive, B, N, s.pos_weight_a);
   const weights = Float32Array.from(at, (i) => allWeights[i]!);
-  const targetIds = new Int32Array(M + K);
-  targetIds.set(positiveIds);
-  targetIds.set(negativeIds, M);
+  // all_items: the catalogue's embeddings already hold every positive (targets are deterministic, no
+  // dropout), so positives are gathered from them instead of going through the target tower twice.
+  const allItems = s.loss_negatives === 'all_items';
+  if (allItems && !isCatalogue(negativeIds)) throw new Error('loss_negatives all_items: negativeIds must be every item, 1..V in order');
+  const targetIds = allItems ? negativeIds : new Int32Array(M + K);
+  if (!allItems) {
+    targetIds.set(positiveIds);
+    targetIds.set(negativeIds, M);
+  }
   const targets = store.targetItems(targetIds);
   const names = p.names();
   const vars = names.map((n) => p.get(n));
@@ -94,9 +106,11 @@ export function batchLoss(
     const encoded = model.encodeSequencesAndTargets(batch, targets, { training: true, seed: dropoutSeed }); // one item-table lookup
     const states = tf.reshape(encoded.states, [B * N, D]); // [B·N, D]
     const query = gatherRows(states, tf.tensor1d(at, 'int32')) as tf.Tensor2D; // [M, D]
-    const items = encoded.items; // [M + K, D]
-    const positive = tf.slice(items, [0, 0], [M, D]) as tf.Tensor2D; // [M, D]
-    const negative = tf.slice(items, [M, 0], [K, D]) as tf.Tensor2D; // [K, D]
+    const items = encoded.items; // mixed: [M + K, D]; all_items: [V, D], row k = item k + 1
+    const positive = allItems
+      ? (gatherRows(items, tf.tensor1d(Int32Array.from(positiveIds, (id) => id - 1), 'int32')) as tf.Tensor2D) // [M, D]
+      : (tf.slice(items, [0, 0], [M, D]) as tf.Tensor2D); // [M, D]
+    const negative = allItems ? (items as tf.Tensor2D) : (tf.slice(items, [M, 0], [K, D]) as tf.Tensor2D); // [K, D]
     kept.negatives = tf.keep(negative);
     const banks = negativeBanks(negative, negativeIds, positive, positiveIds, memory, s.loss_negatives);
     let loss: tf.Scalar = streamedInfoNce({ query, positive, positiveIds, positiveActions, weights, banks }, s);

@@ -55,3 +55,33 @@ test('one micro-batch: finite loss, a gradient for every variable, no tensors le
   tf.dispose([...Object.values(again.grads), again.negatives]);
   model.dispose();
 });
+
+test('all_items: the loss is the full softmax over the catalogue, positives gathered from the catalogue embeddings', () => {
+  const c = buildModelConfig(
+    { model_type: 'hstu', sasrec_features: false, maxlen: 20, hidden_units: 16, num_blocks: 1, num_heads: 2, linear_dim: 8, attention_dim: 8, dropout_rate: 0, use_rope: true, rope_theta: 10000, rope_partial_dim: 4, attn_norm: 'padded', load_time_intervals: true, tower_init: 'he' as const },
+    data.schema, data.store.rows,
+  );
+  const model = initModel(c, 3);
+  const { shard, train } = data.load(data.shards[0]!);
+  const cb = buildCutBatch(selectCuts(train, [0, 1, 2]), shard, data.store, 20, 'train');
+  const tau = 0.05;
+  const settings = { temperature: tau, margin_click: 0, margin_conv: 0, chunk: 7, pos_weight_a: 0, l2_emb: 0, loss_negatives: 'all_items' as const };
+  const V = data.store.count;
+  const catalogue = Int32Array.from({ length: V }, (_, k) => k + 1);
+  const r = batchLoss(model, data.store, cb, catalogue, [], settings, 7);
+  // reference: every position's query against every item, lse − s_pos, averaged (no margins, equal weights)
+  const at = positivePositions(cb.positives.isPositive);
+  const reference = tf.tidy(() => {
+    const D = c.hiddenUnits;
+    const states = tf.reshape(model.encodeSequences(cb.batch, { training: false }), [-1, D]);
+    const q = tf.gather(states, tf.tensor1d(at, 'int32'));
+    const items = model.encodeTargets(data.store.targetItems(catalogue)); // [V, D]
+    const logits = tf.div(tf.matMul(q, items, false, true), tau); // [M, V]
+    const pos = tf.sum(tf.mul(logits, tf.oneHot(tf.tensor1d(Int32Array.from(at, (i) => cb.positives.item[i]! - 1), 'int32'), V)), 1);
+    return tf.mean(tf.sub(tf.logSumExp(logits, 1), pos)).dataSync()[0]!;
+  });
+  assert.ok(Math.abs(r.loss - reference) < 1e-4 * Math.max(1, reference), `loss ${r.loss} vs full softmax ${reference}`);
+  assert.throws(() => batchLoss(model, data.store, cb, catalogue.subarray(1), [], settings, 7), /every item/);
+  tf.dispose([...Object.values(r.grads), r.negatives]);
+  model.dispose();
+});
