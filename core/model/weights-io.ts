@@ -1,11 +1,13 @@
 // Model weights on disk — a documented, framework-free format:
 //   weights.bin   every variable's float32 values, little-endian, concatenated in sorted name order
-//   weights.json  { format: 'sequence-model-weights-v2', tensors: [{ name, kind, shape, offset }] }, offset in bytes
+//   weights.json  { format: 'sequence-model-weights-v2', bytes, sha256, tensors: [{ name, kind, shape, offset }] },
+//                 offset in bytes; bytes and sha256 are weights.bin's, checked on every load
 //   config.json   the resolved ModelConfig the weights belong to (saved beside them, nanoGPT-style);
 //                 its `encoder.type` says which encoder (model_type) they are for
 // Readable from Python with numpy.frombuffer(..., '<f4') and the manifest. Folders written before
 // model_type existed ('hstu-weights-v1': the same weights, HSTU knobs flat in config.json) still load.
 import * as tf from '@tensorflow/tfjs';
+import { createHash } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { stableJson, writeDirAtomic } from '../atomic.ts';
@@ -28,7 +30,14 @@ export interface WeightEntry {
 
 export interface WeightsManifest {
   format: string;
+  /** weights.bin's length and sha256 (hex); absent in folders written before they were recorded */
+  bytes?: number;
+  sha256?: string;
   tensors: WeightEntry[];
+}
+
+function sha256(bytes: Uint8Array): string {
+  return createHash('sha256').update(bytes).digest('hex');
 }
 
 /** The manifest and the little-endian float32 bytes of every variable, in sorted name order. */
@@ -46,7 +55,7 @@ export function serializeWeights(p: ModelParams): { manifest: WeightsManifest; b
     const values = p.get(e.name).dataSync() as Float32Array;
     for (let i = 0; i < values.length; i++) view.setFloat32(e.offset + 4 * i, values[i]!, true);
   }
-  return { manifest: { format: WEIGHTS_FORMAT, tensors }, bytes };
+  return { manifest: { format: WEIGHTS_FORMAT, bytes: bytes.byteLength, sha256: sha256(bytes), tensors }, bytes };
 }
 
 /** Writes weights.bin, weights.json and config.json into an existing directory (the caller makes it atomic). */
@@ -81,6 +90,7 @@ export function readModelDir(dir: string): { config: ModelConfig; params: ModelP
     throw new UserError(`${dir}/weights.json: format ${JSON.stringify(manifest.format)} is not one this version reads (${WEIGHTS_FORMAT}, or ${HSTU_V1_FORMAT}); retrain with \`dvc repro train\``);
   }
   const buf = readFileSync(join(dir, 'weights.bin'));
+  checkIntegrity(dir, manifest, new Uint8Array(buf.buffer, buf.byteOffset, buf.length));
   const view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
   const params = new ModelParams();
   for (const e of manifest.tensors) {
@@ -91,6 +101,19 @@ export function readModelDir(dir: string): { config: ModelConfig; params: ModelP
     params.add(e.name, e.kind, e.shape, values);
   }
   return { config, params };
+}
+
+/** weights.bin must be the bytes weights.json describes: a flipped or truncated file is refused, never loaded. */
+function checkIntegrity(dir: string, manifest: WeightsManifest, buf: Uint8Array): void {
+  if (manifest.bytes !== undefined && buf.byteLength !== manifest.bytes) {
+    throw new UserError(`${dir}: weights.bin does not match weights.json (${buf.byteLength} bytes, expected ${manifest.bytes}); retrain with \`dvc repro train\` or restore the folder`);
+  }
+  if (manifest.sha256 !== undefined) {
+    const actual = sha256(buf);
+    if (actual !== manifest.sha256) {
+      throw new UserError(`${dir}: weights.bin does not match weights.json (sha256 ${actual}, expected ${manifest.sha256}); retrain with \`dvc repro train\` or restore the folder`);
+    }
+  }
 }
 
 /**

@@ -96,3 +96,22 @@ test('an unknown weights format, or a v2 config without an encoder, is refused n
   writeFileSync(join(dir, 'model', 'config.json'), JSON.stringify(config));
   assert.throws(() => loadModel(join(dir, 'model')), /model_type must be 'hstu' or 'sasrec', got undefined/);
 }));
+
+test('weights.json records weights.bin\'s length and sha256: one flipped byte or a truncated file is refused, not loaded', withTempDir(async (dir) => {
+  const m = initModel(tinyConfig(), 3);
+  await m.save(join(dir, 'model'));
+  m.dispose();
+  const bin = join(dir, 'model', 'weights.bin');
+  const good = readFileSync(bin);
+  const manifest = JSON.parse(readFileSync(join(dir, 'model', 'weights.json'), 'utf8')) as WeightsManifest;
+  assert.equal(manifest.bytes, good.length);
+  assert.match(manifest.sha256 ?? '', /^[0-9a-f]{64}$/);
+  const flipped = Buffer.from(good);
+  flipped[Math.floor(good.length / 2)]! ^= 0x01;
+  writeFileSync(bin, flipped);
+  assert.throws(() => loadModel(join(dir, 'model')), /model: weights\.bin does not match weights\.json \(sha256 [0-9a-f]{64}, expected [0-9a-f]{64}\)/);
+  writeFileSync(bin, good.subarray(0, good.length - 4));
+  assert.throws(() => loadModel(join(dir, 'model')), new RegExp(`weights\\.bin does not match weights\\.json \\(${good.length - 4} bytes, expected ${good.length}\\)`));
+  writeFileSync(bin, good);
+  loadModel(join(dir, 'model')).dispose();
+}));
