@@ -1,7 +1,8 @@
-// Throttled one-line progress on stderr: at most one line every `intervalMs`, plus a summary.
+// Throttled one-line progress on stderr: at most one line every `intervalMs`, the first one interval after
+// the start (short work prints its summary only), plus a summary.
 export class Progress {
-  private last = 0;
   private readonly start = Date.now();
+  private last = this.start;
 
   constructor(
     private readonly stage: string,

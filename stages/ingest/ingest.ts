@@ -87,7 +87,8 @@ export async function ingestRaw(rawDir: string, outDir: string, p: IngestParams,
     for await (const { line, offset, value, error } of readJsonLines(seqFile)) {
       lines = line;
       offsetCheck?.see(line - 1, offset);
-      progress.tick(() => `${lines} lines, ${events} item records, ${Math.round(lines / Math.max(progress.elapsedSeconds(), 1e-3))} lines/s`);
+      // counts of the lines read before this one (its records are not parsed yet)
+      progress.tick(() => `${lines - 1} lines, ${events} item records, ${Math.round((lines - 1) / Math.max(progress.elapsedSeconds(), 1e-3))} lines/s`);
       if (error !== undefined) {
         onBadLine(seqFile, line, error === 'empty line' ? 'empty line' : `invalid JSON (truncated?): ${error}`);
         continue;
