@@ -43,8 +43,10 @@ const MASKED = -1e30;
  * up to below 1 + a only for a sequence that is all positives. Positions that are not positives get
  * weight 0 (the seed's loss vector is zero there; zeroing the weight also keeps them out of Σ w).
  * `isPositive` is [B, N] row-major, 1 where position t has a positive; returns [B, N] row-major.
+ * `paddedLen` is the seed's N, maxlen + 1, for batches trimmed to their longest window (core/sequences/
+ * batch.ts): the weights must not depend on how much left padding a batch happens to carry.
  */
-export function positionWeights(isPositive: ArrayLike<number>, batch: number, seqLen: number, a: number): Float32Array {
+export function positionWeights(isPositive: ArrayLike<number>, batch: number, seqLen: number, a: number, paddedLen = seqLen): Float32Array {
   if (isPositive.length !== batch * seqLen) throw new Error(`positionWeights: mask has ${isPositive.length} values, expected ${batch}×${seqLen}`);
   const out = new Float32Array(batch * seqLen);
   for (let b = 0; b < batch; b++) {
@@ -52,7 +54,7 @@ export function positionWeights(isPositive: ArrayLike<number>, batch: number, se
     for (let t = 0; t < seqLen; t++) {
       const k = b * seqLen + t;
       if (isPositive[k] === 0) continue;
-      out[k] = 1 - a + (2 * a * rank) / seqLen;
+      out[k] = 1 - a + (2 * a * rank) / paddedLen;
       rank++;
     }
   }

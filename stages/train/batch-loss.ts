@@ -85,7 +85,7 @@ export function batchLoss(
   const K = negativeIds.length;
   const positiveIds = Int32Array.from(at, (i) => positives.item[i]!);
   const positiveActions = Int32Array.from(at, (i) => positives.action[i]!);
-  const allWeights = positionWeights(positives.isPositive, B, N, s.pos_weight_a);
+  const allWeights = positionWeights(positives.isPositive, B, N, s.pos_weight_a, c.maxlen + 1); // the seed's N, however trimmed
   const weights = Float32Array.from(at, (i) => allWeights[i]!);
   // all_items: the catalogue's embeddings already hold every positive (targets are deterministic, no
   // dropout), so positives are gathered from them instead of going through the target tower twice.

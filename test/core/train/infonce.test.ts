@@ -167,6 +167,10 @@ test('position weights follow the seed formula (rank among positives, N = sequen
     assert.ok(maxAbsDiff(seed, tf.tensor2d(w, [2, 5])) < 1e-6);
   });
   assert.throws(() => positionWeights([1, 0], 2, 2, a), /expected 2×2/);
+  // A batch trimmed to its longest window weighs as the same rows padded to maxlen + 1 (the seed's N).
+  const trimmed = positionWeights([0, 1, 1, 1, 1, 1], 2, 3, a, 8);
+  const padded = positionWeights([0, 0, 0, 0, 0, 0, 1, 1, /* user 2 */ 0, 0, 0, 0, 0, 1, 1, 1], 2, 8, a);
+  assert.deepEqual([...trimmed], [...padded.subarray(5, 8), ...padded.subarray(13, 16)]);
 });
 
 test('a loss-and-gradient step leaks no tensors', () => {
