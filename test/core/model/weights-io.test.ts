@@ -102,11 +102,11 @@ test('weights.json records weights.bin\'s length and sha256: one flipped byte or
   await m.save(join(dir, 'model'));
   m.dispose();
   const bin = join(dir, 'model', 'weights.bin');
-  const good = readFileSync(bin);
+  const good = new Uint8Array(readFileSync(bin));
   const manifest = JSON.parse(readFileSync(join(dir, 'model', 'weights.json'), 'utf8')) as WeightsManifest;
   assert.equal(manifest.bytes, good.length);
   assert.match(manifest.sha256 ?? '', /^[0-9a-f]{64}$/);
-  const flipped = Buffer.from(good);
+  const flipped = good.slice();
   flipped[Math.floor(good.length / 2)]! ^= 0x01;
   writeFileSync(bin, flipped);
   assert.throws(() => loadModel(join(dir, 'model')), /model: weights\.bin does not match weights\.json \(sha256 [0-9a-f]{64}, expected [0-9a-f]{64}\)/);
