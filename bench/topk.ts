@@ -1,8 +1,10 @@
-// Exact retrieval throughput: topK and rankOf (plain Float32Array) and topKTf (tfjs), random unit vectors.
+// Exact retrieval throughput: topK and rankOf (plain Float32Array), topKTf and rankOfGemm (tfjs matMul), and the
+// backend's raw float32 matMul on the same shapes (the ceiling), random unit vectors.
 // Usage: npx tsx bench/topk.ts [backend=cpu|wasm|tensorflow] [queries=2000] [items=50000] [D=64] [k=200] [chunk=4096]
 import * as tf from '@tensorflow/tfjs';
 import { initBackend, type BackendName } from '../core/backend.ts';
 import { Rng } from '../core/rng.ts';
+import { rankOfGemm } from '../core/rank-gemm.ts';
 import { rankOf, topK, topKTf } from '../core/topk.ts';
 
 const [backend = 'cpu', ...sizes] = process.argv.slice(2);
@@ -36,7 +38,7 @@ const exclude = (q: number) => history[q]!;
 console.log(`${Q} queries × ${I} items × D=${D}, k=${k}, chunk=${chunkItems}, 100 excluded items per query`);
 
 const plain = await time('topK (plain JS)', () => topK(queries, items, D, k, { chunkItems, exclude }));
-await time('rankOf (plain JS)', () => rankOf(queries, items, D, targets, { chunkItems, exclude }));
+const exact = await time('rankOf (plain JS)', () => rankOf(queries, items, D, targets, { chunkItems, exclude }));
 
 await initBackend(backend as BackendName, (line) => console.log(line));
 const qT = tf.tensor2d(queries, [Q, D]);
@@ -45,3 +47,14 @@ const viaTf = await time(`topKTf (tfjs ${tf.getBackend()})`, () => topKTf(qT, iT
 let same = 0;
 for (let j = 0; j < plain.indices.length; j++) if (plain.indices[j] === viaTf.indices[j]) same++;
 console.log(`topKTf agrees with topK on ${((100 * same) / plain.indices.length).toFixed(3)}% of list positions (float32 vs float64 sums)`);
+const gemm = await time(`rankOfGemm (tfjs ${tf.getBackend()} matMul)`, () => rankOfGemm(queries, items, D, targets, { chunkItems, exclude }, iT));
+console.log(`rankOfGemm ranks ${gemm.every((r, q) => r === exact[q]) ? 'equal' : 'DIFFER FROM'} rankOf's on all ${Q} queries`);
+// The ceiling: the same [Q×D]·[D×chunk] products, results read back to the host, nothing else.
+await time(`raw matMul + read back (${tf.getBackend()})`, () => {
+  for (let i0 = 1; i0 < I; i0 += chunkItems) {
+    const C = Math.min(chunkItems, I - i0);
+    const block = tf.tidy(() => tf.matMul(qT, tf.slice(iT, [i0, 0], [C, D]), false, true));
+    block.dataSync();
+    block.dispose();
+  }
+});

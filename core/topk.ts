@@ -148,7 +148,7 @@ export async function topKTf(queries: tf.Tensor2D, items: tf.Tensor2D, k: number
 
 // ---- internals ----
 
-function checkInputs(queries: Float32Array, items: Float32Array, D: number, opts: RetrievalOptions) {
+export function checkInputs(queries: Float32Array, items: Float32Array, D: number, opts: RetrievalOptions) {
   if (!Number.isInteger(D) || D < 1) throw new Error(`D must be a positive integer, got ${D}`);
   if (queries.length % D !== 0) throw new Error(`queries length ${queries.length} is not a multiple of D=${D}`);
   if (items.length % D !== 0) throw new Error(`items length ${items.length} is not a multiple of D=${D}`);
@@ -205,7 +205,7 @@ function sortedHas(list: Int32Array, x: number): boolean {
 }
 
 /** Removes from each rank the distinct excluded items (other than the target) that beat the target. */
-function subtractExcluded(queries: Float32Array, items: Float32Array, D: number, targets: ArrayLike<number>, exclude: ExcludeFn, first: number, ranks: Int32Array): void {
+export function subtractExcluded(queries: Float32Array, items: Float32Array, D: number, targets: ArrayLike<number>, exclude: ExcludeFn, first: number, ranks: Int32Array): void {
   const I = items.length / D;
   const seen = new Int32Array(I); // seen[e] = q + 1 once e was handled for query q: dedupes repeats
   for (let q = 0; q < ranks.length; q++) {
@@ -224,7 +224,7 @@ function subtractExcluded(queries: Float32Array, items: Float32Array, D: number,
 }
 
 /** The one dot product; scoreBlock sums in the same order, so both give bit-identical scores. */
-function dot(a: Float32Array, ao: number, b: Float32Array, bo: number, D: number): number {
+export function dot(a: Float32Array, ao: number, b: Float32Array, bo: number, D: number): number {
   let s = 0;
   for (let d = 0; d < D; d++) s += a[ao + d]! * b[bo + d]!;
   return s;

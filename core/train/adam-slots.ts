@@ -116,7 +116,10 @@ export class ResourceAdamSlot implements AdamSlot {
   }
 
   moments(): { m: Float32Array; v: Float32Array } {
-    return tf.tidy(() => ({ m: Float32Array.from(readResource(this.m).dataSync()), v: Float32Array.from(readResource(this.v).dataSync()) }));
+    // Read inside the tidy, returned outside it: tf.tidy walks a returned container's typed arrays element by element.
+    let out = { m: new Float32Array(0), v: new Float32Array(0) };
+    tf.tidy(() => void (out = { m: Float32Array.from(readResource(this.m).dataSync()), v: Float32Array.from(readResource(this.v).dataSync()) }));
+    return out;
   }
 
   setMoments(m: Float32Array, v: Float32Array): void {
