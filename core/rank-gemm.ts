@@ -11,7 +11,7 @@
 // device; only the rows of queries with an undecided item other than their target come back to the host.
 import * as tf from '@tensorflow/tfjs';
 import { matMulT } from './ops/fast-ops.ts';
-import { type RetrievalOptions, checkInputs, dot, subtractExcluded } from './topk.ts';
+import { type RetrievalOptions, checkInputs, checkTargets, dot, subtractExcluded } from './topk.ts';
 
 const U32 = 2 ** -24;
 
@@ -40,11 +40,7 @@ function rowNorms(x: Float32Array, D: number): Float64Array {
  */
 export function rankOfGemm(queries: Float32Array, items: Float32Array, D: number, targets: ArrayLike<number>, opts: RetrievalOptions = {}, itemsOnDevice?: tf.Tensor2D): Int32Array {
   const { Q, I, chunk, first } = checkInputs(queries, items, D, opts);
-  if (targets.length !== Q) throw new Error(`rankOfGemm: ${targets.length} targets for ${Q} queries`);
-  for (let q = 0; q < Q; q++) {
-    const t = targets[q]!;
-    if (!Number.isInteger(t) || t < first || t >= I) throw new Error(`rankOfGemm: target ${t} of query ${q} is not a candidate item row (${first}..${I - 1})`);
-  }
+  checkTargets('rankOfGemm', targets, Q, first, I);
   const ranks = new Int32Array(Q).fill(1);
   if (Q === 0) return ranks;
   const itemNorm = rowNorms(items, D);

@@ -74,11 +74,7 @@ export function topK(queries: Float32Array, items: Float32Array, D: number, k: n
  */
 export function rankOf(queries: Float32Array, items: Float32Array, D: number, targets: ArrayLike<number>, opts: RetrievalOptions = {}): Int32Array {
   const { Q, I, chunk, first } = checkInputs(queries, items, D, opts);
-  if (targets.length !== Q) throw new Error(`rankOf: ${targets.length} targets for ${Q} queries`);
-  for (let q = 0; q < Q; q++) {
-    const t = targets[q]!;
-    if (!Number.isInteger(t) || t < first || t >= I) throw new Error(`rankOf: target ${t} of query ${q} is not a candidate item row (${first}..${I - 1})`);
-  }
+  checkTargets('rankOf', targets, Q, first, I);
   const ranks = new Int32Array(Q).fill(1);
   const buf = new Float64Array(QUERY_BLOCK * chunk); // [Qb×C]
   const targetScore = new Float64Array(QUERY_BLOCK);
@@ -156,6 +152,15 @@ export function checkInputs(queries: Float32Array, items: Float32Array, D: numbe
   checkFinite(queries, D, 'queries');
   checkFinite(items, D, 'items');
   return { Q: queries.length / D, I: items.length / D, chunk: checkChunk(opts.chunkItems), first: opts.skipRow0 === false ? 0 : 1 };
+}
+
+/** Every target is a candidate item row, one per query. */
+export function checkTargets(who: string, targets: ArrayLike<number>, Q: number, first: number, I: number): void {
+  if (targets.length !== Q) throw new Error(`${who}: ${targets.length} targets for ${Q} queries`);
+  for (let q = 0; q < Q; q++) {
+    const t = targets[q]!;
+    if (!Number.isInteger(t) || t < first || t >= I) throw new Error(`${who}: target ${t} of query ${q} is not a candidate item row (${first}..${I - 1})`);
+  }
 }
 
 function checkFinite(x: Float32Array, D: number, what: string): void {
