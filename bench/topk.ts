@@ -4,7 +4,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { initBackend, type BackendName } from '../core/backend.ts';
 import { Rng } from '../core/rng.ts';
-import { rankOfGemm } from '../core/rank-gemm.ts';
+import { gemmItems, rankOfGemm } from '../core/rank-gemm.ts';
 import { rankOf, topK, topKTf } from '../core/topk.ts';
 
 const [backend = 'cpu', ...sizes] = process.argv.slice(2);
@@ -47,7 +47,7 @@ const viaTf = await time(`topKTf (tfjs ${tf.getBackend()})`, () => topKTf(qT, iT
 let same = 0;
 for (let j = 0; j < plain.indices.length; j++) if (plain.indices[j] === viaTf.indices[j]) same++;
 console.log(`topKTf agrees with topK on ${((100 * same) / plain.indices.length).toFixed(3)}% of list positions (float32 vs float64 sums)`);
-const gemm = await time(`rankOfGemm (tfjs ${tf.getBackend()} matMul)`, () => rankOfGemm(queries, items, D, targets, { chunkItems, exclude }, iT));
+const gemm = await time(`rankOfGemm (tfjs ${tf.getBackend()} matMul)`, () => rankOfGemm(queries, items, D, targets, { chunkItems, exclude }, { tensor: iT, norms: gemmItems(items, D).norms }));
 console.log(`rankOfGemm ranks ${gemm.every((r, q) => r === exact[q]) ? 'equal' : 'DIFFER FROM'} rankOf's on all ${Q} queries`);
 // The ceiling: the same [Q×D]·[D×chunk] products, results read back to the host, nothing else.
 await time(`raw matMul + read back (${tf.getBackend()})`, () => {

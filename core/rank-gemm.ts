@@ -33,21 +33,34 @@ function rowNorms(x: Float32Array, D: number): Float64Array {
   return out;
 }
 
+/** The catalogue's side of rankOfGemm, made once for many query batches: the items on the device and their norms. */
+export interface GemmItems {
+  tensor: tf.Tensor2D; // [I×D]
+  norms: Float64Array; // [I]
+}
+
+/** Uploads items [I×D] and computes their norms; the caller disposes `tensor`. */
+export function gemmItems(items: Float32Array, D: number): GemmItems {
+  return { tensor: tf.tensor2d(items, [items.length / D, D]), norms: rowNorms(items, D) };
+}
+
 /**
  * Exact 1-based rank of targets[q] for each query, equal to rankOf's (same exclusions, same tie rule).
- * queries [Q×D] and items [I×D] as host arrays; `itemsOnDevice` is the same items as a tensor when the
- * caller has one (else it is uploaded once here).
+ * queries [Q×D] and items [I×D] as host arrays; `prepared` is gemmItems(items) when the caller ranks many
+ * query batches against the same items (else it is made, and disposed, here).
  */
-export function rankOfGemm(queries: Float32Array, items: Float32Array, D: number, targets: ArrayLike<number>, opts: RetrievalOptions = {}, itemsOnDevice?: tf.Tensor2D): Int32Array {
+export function rankOfGemm(queries: Float32Array, items: Float32Array, D: number, targets: ArrayLike<number>, opts: RetrievalOptions = {}, prepared?: GemmItems): Int32Array {
   const { Q, I, chunk, first } = checkInputs(queries, items, D, opts);
   checkTargets('rankOfGemm', targets, Q, first, I);
   const ranks = new Int32Array(Q).fill(1);
   if (Q === 0) return ranks;
-  const itemNorm = rowNorms(items, D);
+  const own = prepared ?? gemmItems(items, D);
+  if (own.norms.length !== I) throw new Error(`rankOfGemm: prepared items hold ${own.norms.length} rows, items ${I}`);
+  const itemNorm = own.norms;
   const queryNorm = rowNorms(queries, D);
   const targetScore = Float64Array.from({ length: Q }, (_, q) => dot(queries, q * D, items, targets[q]! * D, D));
   const slack = 2 * (D + 2) * U32;
-  const itemsT = itemsOnDevice ?? tf.tensor2d(items, [I, D]);
+  const itemsT = own.tensor;
   const queriesT = tf.tensor2d(queries, [Q, D]);
   try {
     for (let i0 = first; i0 < I; i0 += chunk) {
@@ -102,7 +115,7 @@ export function rankOfGemm(queries: Float32Array, items: Float32Array, D: number
     }
   } finally {
     queriesT.dispose();
-    if (itemsOnDevice === undefined) itemsT.dispose();
+    if (prepared === undefined) itemsT.dispose();
   }
   if (opts.exclude) subtractExcluded(queries, items, D, targets, opts.exclude, first, ranks);
   return ranks;

@@ -14,7 +14,6 @@ import type { UserShard } from './user-shards.ts';
 
 export type Split = 'train' | 'valid' | 'test';
 export type TrainWindows = 'last' | 'all';
-export const TRAIN_WINDOWS: readonly TrainWindows[] = ['last', 'all'];
 
 /** C cuts of one shard, as parallel arrays of event indices into that shard. */
 export interface Cuts {

@@ -2,14 +2,13 @@
 // the Role.test event), ranked exactly against every item; with exclude_history the user's history items
 // are never ranked, except the target itself. The popularity baseline ranks the same targets with the
 // same exclusions, so the two sets of numbers are comparable target for target.
-import * as tf from '@tensorflow/tfjs';
 import type { SequenceModel } from '../../core/model/sequence-model.ts';
 import { popularityRanks } from '../../core/popularity.ts';
 import { cutSequences, historyItems, selectCuts } from '../../core/sequences/cut.ts';
 import type { Manifests } from '../../core/sequences/feature-schema.ts';
 import type { ItemStore } from '../../core/sequences/item-store.ts';
 import { readUserShard, shardNames } from '../../core/sequences/user-shards.ts';
-import { rankOfGemm } from '../../core/rank-gemm.ts';
+import { gemmItems, rankOfGemm } from '../../core/rank-gemm.ts';
 import { allRows, embedItems } from '../../core/sequences/item-embeddings.ts';
 import { encodeQueries } from '../../core/sequences/queries.ts';
 
@@ -39,7 +38,7 @@ export function rankTestTargets(model: SequenceModel, data: TestData, counts: In
   const c = model.config;
   const D = c.hiddenUnits;
   const items = embedItems(model, (rows) => data.store.targetItems(rows), allRows(data.store.rows), o.itemChunk); // [I, D]
-  const itemsOnDevice = tf.tensor2d(items, [items.length / D, D]); // uploaded once for every batch's matMul
+  const prepared = gemmItems(items, D); // uploaded and normed once for every batch
   const modelRanks: Int32Array[] = [];
   const popularity: Int32Array[] = [];
   let skippedUsers = 0;
@@ -52,13 +51,13 @@ export function rankTestTargets(model: SequenceModel, data: TestData, counts: In
       const cuts = selectCuts(test, Int32Array.from({ length: Math.min(o.queryBatch, test.count - start) }, (_, i) => start + i));
       const { queries, targetItem } = encodeQueries(model, cuts, shard, data.store);
       const exclude = o.excludeHistory ? (k: number): Int32Array => historyItems(cuts, shard, k) : undefined;
-      modelRanks.push(rankOfGemm(queries, items, D, targetItem, { exclude, chunkItems: o.itemChunk }, itemsOnDevice));
+      modelRanks.push(rankOfGemm(queries, items, D, targetItem, { exclude, chunkItems: o.itemChunk }, prepared));
       popularity.push(popularityRanks(counts, targetItem, { exclude }));
       done += cuts.count;
       onProgress(done);
     }
   }
-  itemsOnDevice.dispose();
+  prepared.tensor.dispose();
   return { model: concat(modelRanks), popularity: concat(popularity), skippedUsers };
 }
 

@@ -1,13 +1,12 @@
 // Validation during training (SPEC §7 on the validation targets): each user's query after the
 // training history, ranked exactly against every item (history items excluded when
 // exclude_history), summarised as HR/NDCG@K, MRR and Score.
-import * as tf from '@tensorflow/tfjs';
 import { type RankMetrics, RankMetricsAccumulator } from '../../core/metrics.ts';
 import type { SequenceModel } from '../../core/model/sequence-model.ts';
 import { historyItems, selectCuts } from '../../core/sequences/cut.ts';
 import { allRows, embedItems } from '../../core/sequences/item-embeddings.ts';
 import { encodeQueries } from '../../core/sequences/queries.ts';
-import { rankOfGemm } from '../../core/rank-gemm.ts';
+import { gemmItems, rankOfGemm } from '../../core/rank-gemm.ts';
 import type { TrainData } from './train-data.ts';
 
 export interface ValidateOptions {
@@ -21,7 +20,7 @@ export function validate(model: SequenceModel, data: TrainData, o: ValidateOptio
   const c = model.config;
   const D = c.hiddenUnits;
   const items = embedItems(model, (rows) => data.store.targetItems(rows), allRows(data.store.rows), o.itemChunk); // [I, D]
-  const itemsOnDevice = tf.tensor2d(items, [items.length / D, D]); // uploaded once for every batch's matMul
+  const prepared = gemmItems(items, D); // uploaded and normed once for every batch
   const acc = new RankMetricsAccumulator();
   for (const name of data.shards) {
     const { shard, valid } = data.load(name);
@@ -29,9 +28,9 @@ export function validate(model: SequenceModel, data: TrainData, o: ValidateOptio
       const cuts = selectCuts(valid, Int32Array.from({ length: Math.min(o.batchSize, valid.count - start) }, (_, i) => start + i));
       const { queries, targetItem } = encodeQueries(model, cuts, shard, data.store); // the same queries evaluate ranks
       const exclude = o.excludeHistory ? (k: number): Int32Array => historyItems(cuts, shard, k) : undefined;
-      acc.add(rankOfGemm(queries, items, D, targetItem, { exclude, chunkItems: o.itemChunk }, itemsOnDevice));
+      acc.add(rankOfGemm(queries, items, D, targetItem, { exclude, chunkItems: o.itemChunk }, prepared));
     }
   }
-  itemsOnDevice.dispose();
+  prepared.tensor.dispose();
   return acc.result();
 }
