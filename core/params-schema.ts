@@ -73,7 +73,7 @@ export const PARAM_TYPES = {
   num_epochs: int(1),
   temperature: num(1e-6),
   num_negatives: int(0),
-  loss_negatives: oneOf('auto', 'mixed', 'all_items'),
+  loss_negatives: oneOf('auto', 'mixed', 'all_items', 'sampled'),
   neg_cache_steps: int(0),
   neg_cache_on_cpu: bool,
   margin_click: num(),

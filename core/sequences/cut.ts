@@ -142,3 +142,13 @@ export function selectCuts(cuts: Cuts, order: ArrayLike<number>): Cuts {
     skipped: cuts.skipped,
   };
 }
+
+/** Adds each training cut's positives (items of events windowStart..target, known items only) to `counts[item]`. */
+export function countPositives(cuts: Cuts, shard: UserShard, counts: Float64Array): void {
+  for (let k = 0; k < cuts.count; k++) {
+    for (let e = cuts.windowStart[k]!; e <= cuts.target[k]!; e++) {
+      const item = shard.item[e]!;
+      if (item > 0) counts[item]! += 1;
+    }
+  }
+}

@@ -7,6 +7,10 @@
 // of keeping them on the tape. All products are 2-D through matMulT: explicit transposes on wasm
 // (its fast path takes no flags), transpose flags on native TensorFlow.
 // A negative whose id equals the row's positive id is masked (an accidental hit is not a negative).
+// Sampled softmax (loss_negatives: sampled): a bank may carry logQ_j = log E[count of item j among the
+// step's negatives]; its logits become s_ij − logQ_j, so Σ_j exp(s_ij − logQ_j) over the drawn negatives
+// estimates Σ over the whole catalogue (importance sampling; Bengio & Senécal 2008, Jean et al. 2015, the
+// logQ correction of Yi et al. 2019). The positive is always present, so its logit is not corrected.
 import * as tf from '@tensorflow/tfjs';
 import { logSumExp, matMul2d, matMulT } from '../ops/fast-ops.ts';
 
@@ -15,6 +19,7 @@ export interface NegativeBank {
   emb: tf.Tensor2D; // [K, D], L2-normalised
   ids: Int32Array; // [K] item indices, for accidental-hit masking
   detached: boolean; // true = constant (memory bank): no gradient flows into it
+  logQ?: Float32Array; // [K] sampled-softmax correction subtracted from the bank's logits (absent = 0)
 }
 
 export interface InfoNceParams {
@@ -92,6 +97,7 @@ function planChunks(positiveIds: Int32Array, banks: NegativeBank[], chunk: numbe
   banks.forEach((bank, b) => {
     const K = bank.emb.shape[0];
     if (bank.ids.length !== K) throw new Error(`InfoNCE: negative bank ${b} has ${K} rows but ${bank.ids.length} ids`);
+    if (bank.logQ !== undefined && bank.logQ.length !== K) throw new Error(`InfoNCE: negative bank ${b} has ${K} rows but ${bank.logQ.length} logQ values`);
     for (let start = 0; start < K; start += chunk) {
       const size = Math.min(chunk, K - start);
       const hits: number[] = [];
@@ -108,10 +114,11 @@ function planChunks(positiveIds: Int32Array, banks: NegativeBank[], chunk: numbe
  * s = q·nᵀ/T for one chunk, given qT = q/T, with accidental hits set to MASKED (one scatter of the
  * few hit cells: no dense [M, size] mask built in JS, uploaded and added). → [M, size]
  */
-function chunkLogits(qT: tf.Tensor2D, bankEmb: tf.Tensor2D, c: Chunk): tf.Tensor2D {
-  const D = bankEmb.shape[1];
-  const n = tf.slice(bankEmb, [c.start, 0], [c.size, D]); // [size, D]
-  const s = matMulT(qT, n, false, true) as tf.Tensor2D; // [M, size]; no tape here (custom gradient)
+function chunkLogits(qT: tf.Tensor2D, bank: NegativeBank, c: Chunk): tf.Tensor2D {
+  const D = bank.emb.shape[1];
+  const n = tf.slice(bank.emb, [c.start, 0], [c.size, D]); // [size, D]
+  const raw = matMulT(qT, n, false, true) as tf.Tensor2D; // [M, size]; no tape here (custom gradient)
+  const s = bank.logQ === undefined ? raw : (tf.sub(raw, tf.tensor2d(bank.logQ.subarray(c.start, c.start + c.size), [1, c.size])) as tf.Tensor2D);
   if (c.hits.length === 0) return s;
   const cells = tf.tensor2d(c.hits, [c.hits.length / 2, 2], 'int32'); // (row, col) pairs
   return tf.tensorScatterUpdate(s, cells, tf.fill([c.hits.length / 2], MASKED)) as tf.Tensor2D;
@@ -151,7 +158,7 @@ export function streamedInfoNce(input: InfoNceInput, params: InfoNceParams): tf.
     const qT = tf.mul(q, invT) as tf.Tensor2D; // [M, D]: 1/T folded into the query, not each [M, size] chunk
     let lse: tf.Tensor1D = sPos;
     for (const c of chunks) {
-      const next = tf.tidy(() => logAddExp(lse, logSumExp(chunkLogits(qT, banks[c.bank]!.emb, c)) as tf.Tensor1D)); // [M]
+      const next = tf.tidy(() => logAddExp(lse, logSumExp(chunkLogits(qT, banks[c.bank]!, c)) as tf.Tensor1D)); // [M]
       if (lse !== sPos) lse.dispose();
       lse = next;
     }
@@ -177,7 +184,7 @@ export function streamedInfoNce(input: InfoNceInput, params: InfoNceParams): tf.
           const emb = embs[c.bank]!;
           const detached = banks[c.bank]!.detached;
           const out = tf.tidy(() => {
-            const s = chunkLogits(sqT, emb, c); // [M, size]
+            const s = chunkLogits(sqT, { ...banks[c.bank]!, emb }, c); // [M, size]
             const g = tf.mul(tf.exp(tf.sub(s, lseCol)), coefCol); // [M, size] dloss/ds · 1/T
             const n = tf.slice(emb, [c.start, 0], [c.size, D]); // [size, D]
             const dqNext = tf.add(dq, matMul2d(g, n)); // [M, size] × [size, D]
@@ -214,7 +221,8 @@ export function referenceInfoNce(input: InfoNceInput, params: InfoNceParams): tf
       const K = bank.emb.shape[0];
       const mask = new Float32Array(M * K);
       for (let i = 0; i < M; i++) for (let j = 0; j < K; j++) if (bank.ids[j] === positiveIds[i]) mask[i * K + j] = MASKED;
-      columns.push(tf.add(tf.mul(tf.matMul(query, bank.emb, false, true), invT), tf.tensor2d(mask, [M, K])));
+      const logits = tf.add(tf.mul(tf.matMul(query, bank.emb, false, true), invT), tf.tensor2d(mask, [M, K]));
+      columns.push(bank.logQ === undefined ? logits : tf.sub(logits, tf.tensor2d(bank.logQ, [1, K])));
     }
     const lse = tf.logSumExp(tf.concat(columns, 1), 1);
     const w = tf.tensor1d(weights);

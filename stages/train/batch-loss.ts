@@ -6,6 +6,9 @@
 //               + the in-batch positives (trainable)                  [M, D]
 //               + the memory bank of earlier steps' negatives (detached)
 //     all_items = every item of the catalogue (shared, trainable)     [V, D]: a full softmax
+//     sampled   = K uniformly drawn items (shared, trainable)         [K, D]
+//               + the in-batch positives (trainable)                  [M, D]
+//               each column logQ-corrected (core/train/sampled-softmax.ts): a sampled full softmax
 //   loss = streamed InfoNCE with margins, temperature, position weights and accidental-hit masking
 //        + l2_emb · ‖W‖ for every item embedding table (the seed's torch.norm penalty)
 import * as tf from '@tensorflow/tfjs';
@@ -14,13 +17,15 @@ import type { SequenceModel } from '../../core/model/sequence-model.ts';
 import type { CutBatch } from '../../core/sequences/batch.ts';
 import type { ItemStore } from '../../core/sequences/item-store.ts';
 import type { NamedGrads } from '../../core/train/adamw.ts';
+import type { SampledNegatives } from '../../core/train/sampled-softmax.ts';
 import { type InfoNceParams, type NegativeBank, positionWeights, streamedInfoNce } from '../../core/train/infonce.ts';
 
 export interface LossSettings extends InfoNceParams {
   pos_weight_a: number;
   l2_emb: number;
-  /** mixed: sampled + in-batch + memory bank; all_items: the caller passes every item as `negativeIds`, nothing else */
-  loss_negatives: 'mixed' | 'all_items';
+  /** mixed: sampled + in-batch + memory bank; all_items: the caller passes every item as `negativeIds`, nothing else;
+   *  sampled: uniform draws + in-batch, logQ-corrected by `proposal` */
+  loss_negatives: 'mixed' | 'all_items' | 'sampled';
 }
 
 export interface BatchLossResult {
@@ -47,13 +52,22 @@ export function positivePositions(isPositive: Uint8Array): Int32Array {
  * A negative whose id equals the row's positive id is masked inside the loss (streamedInfoNce): the
  * row's own in-batch positive and every accidental hit in any bank never count; duplicates that are
  * not hits count once per occurrence.
+ * `sampled` keeps banks 1 and 2 (no memory bank), each column with its logQ correction from `proposal`.
  */
 export function negativeBanks(
   sampled: tf.Tensor2D, sampledIds: Int32Array, positive: tf.Tensor2D, positiveIds: Int32Array, memory: NegativeBank[],
-  composition: LossSettings['loss_negatives'] = 'mixed',
+  composition: LossSettings['loss_negatives'] = 'mixed', proposal?: SampledNegatives,
 ): NegativeBank[] {
   // every item is already a negative: in-batch copies and stale copies would only count items twice
   if (composition === 'all_items') return [{ emb: sampled, ids: sampledIds, detached: false }];
+  if (composition === 'sampled') {
+    if (proposal === undefined) throw new Error('loss_negatives sampled needs the proposal (SampledNegatives)');
+    const [M, K] = [positiveIds.length, sampledIds.length];
+    return [
+      ...(K > 0 ? [{ emb: sampled, ids: sampledIds, detached: false, logQ: proposal.logQ(sampledIds, M, K) }] : []),
+      { emb: positive, ids: positiveIds, detached: false, logQ: proposal.logQ(positiveIds, M, K) },
+    ];
+  }
   return [
     ...(sampledIds.length > 0 ? [{ emb: sampled, ids: sampledIds, detached: false }] : []),
     { emb: positive, ids: positiveIds, detached: false },
@@ -76,6 +90,7 @@ export function batchLoss(
   memory: NegativeBank[],
   s: LossSettings,
   dropoutSeed: number,
+  proposal?: SampledNegatives,
 ): BatchLossResult {
   const { batch, positives } = cb;
   const { params: p, config: c } = model;
@@ -112,7 +127,7 @@ export function batchLoss(
       : (tf.slice(items, [0, 0], [M, D]) as tf.Tensor2D); // [M, D]
     const negative = allItems ? (items as tf.Tensor2D) : (tf.slice(items, [M, 0], [K, D]) as tf.Tensor2D); // [K, D]
     kept.negatives = tf.keep(negative);
-    const banks = negativeBanks(negative, negativeIds, positive, positiveIds, memory, s.loss_negatives);
+    const banks = negativeBanks(negative, negativeIds, positive, positiveIds, memory, s.loss_negatives, proposal);
     let loss: tf.Scalar = streamedInfoNce({ query, positive, positiveIds, positiveActions, weights, banks }, s);
     for (const table of itemTables) if (s.l2_emb > 0) loss = tf.add(loss, tf.mul(tf.norm(table), s.l2_emb));
     return loss;

@@ -1,23 +1,26 @@
 // Which negatives the loss uses (params: loss_negatives). `all_items` contrasts every positive with
 // the whole catalogue — a full softmax, what RecBole's CE does, and what trains full-catalogue ranking
-// on real data (README "Model quality") — at a cost of M × items logits a step. `mixed` is the seed's
-// sampled + in-batch + memory-bank composition, for catalogues too large to score every step
-// (TencentGR-1M: 4.8M items). `auto` picks all_items up to ALL_ITEMS_MAX items, mixed above.
+// on real data (README "Model quality") — at a cost of M × items logits and a target-tower pass over
+// every item a step. `sampled` estimates that softmax from the batch's own positives and
+// `num_negatives` uniform draws, logQ-corrected (core/train/sampled-softmax.ts): it encodes and scores
+// at most batch_size·(maxlen + 1) + num_negatives items a step, whatever the catalogue's size
+// (TencentGR-1M: 4.8M items). `mixed` is the seed's sampled + in-batch + memory-bank composition, kept for
+// its recipe (profiles/seed-*.yaml). `auto` picks all_items while the catalogue is no larger than what
+// sampled could touch in a step (it is then exact at no extra cost), sampled above.
 import type { Params } from '../../core/params.ts';
 import type { LossSettings } from './batch-loss.ts';
 
-/**
- * Largest catalogue `auto` scores in full every step. The logits are streamed in chunks (no [M, items]
- * matrix), so the bound is compute: M × items × D × ~6 flops (forward, backward, recomputation), ~60 GFLOP a
- * step at M = 3200 positives, D = 64 and 50k items; plus the target tower over every item.
- */
-export const ALL_ITEMS_MAX = 50_000;
+/** The most items `sampled` encodes and scores in one micro-batch: every position's positive + the draws. */
+export function sampledColumns(p: Pick<Params, 'batch_size' | 'maxlen' | 'num_negatives'>): number {
+  return p.batch_size * (p.maxlen + 1) + p.num_negatives;
+}
 
-export function resolveNegatives(choice: Params['loss_negatives'], items: number): LossSettings['loss_negatives'] {
+export function resolveNegatives(choice: Params['loss_negatives'], items: number, p: Pick<Params, 'batch_size' | 'maxlen' | 'num_negatives'>): LossSettings['loss_negatives'] {
   switch (choice) {
     case 'auto':
-      return items <= ALL_ITEMS_MAX ? 'all_items' : 'mixed';
+      return items <= sampledColumns(p) ? 'all_items' : 'sampled';
     case 'all_items':
+    case 'sampled':
     case 'mixed':
       return choice;
     default: {

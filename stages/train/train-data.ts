@@ -3,7 +3,7 @@
 // rebuilds exactly the batches an uninterrupted one would have seen.
 import { Rng } from '../../core/rng.ts';
 import type { FeatureSchema } from '../../core/model/config.ts';
-import { type Cuts, type TrainWindows, cutSequences } from '../../core/sequences/cut.ts';
+import { type Cuts, type TrainWindows, countPositives, cutSequences } from '../../core/sequences/cut.ts';
 import { type Manifests, buildFeatureSchema, readManifests } from '../../core/sequences/feature-schema.ts';
 import { ItemStore } from '../../core/sequences/item-store.ts';
 import { type UserShard, observeArrayLen, readUserShard, shardNames } from '../../core/sequences/user-shards.ts';
@@ -34,6 +34,8 @@ export class TrainData {
   readonly validCount: number;
   /** users with at least one training cut (train_windows: all gives a user several cuts) */
   readonly trainUsers: number;
+  /** [items + 1] training positives per item idx over an epoch's cuts (the in-batch negatives' distribution) */
+  readonly positiveCounts: Float64Array;
   private cached: { name: string; loaded: LoadedShard } | null = null;
 
   constructor(readonly ingestDir: string, readonly featuresDir: string, readonly maxlen: number, arrayLen?: number, readonly windows: TrainWindows = 'last') {
@@ -42,11 +44,13 @@ export class TrainData {
     this.store = ItemStore.load(ingestDir, featuresDir, this.manifests, this.schema);
     this.shards = shardNames(this.manifests);
     this.trainCounts = [];
+    this.positiveCounts = new Float64Array(this.store.rows);
     let valid = 0;
     let users = 0;
     for (const name of this.shards) {
       const s = this.load(name);
       this.trainCounts.push(s.train.count);
+      countPositives(s.train, s.shard, this.positiveCounts);
       users += s.shard.users - s.train.skipped;
       valid += s.valid.count;
     }

@@ -15,9 +15,10 @@ import { Rng } from '../../core/rng.ts';
 import { buildCutBatch } from '../../core/sequences/batch.ts';
 import { selectCuts } from '../../core/sequences/cut.ts';
 import { GradAccumulator, type NamedGrads, clipNormAt } from '../../core/train/adamw.ts';
+import { SampledNegatives } from '../../core/train/sampled-softmax.ts';
 import { type CosineSchedule, cosineLr, warmupSteps } from '../../core/train/schedule.ts';
 import { type LossSettings, batchLoss } from './batch-loss.ts';
-import { ALL_ITEMS_MAX, resolveNegatives } from './negatives-choice.ts';
+import { resolveNegatives, sampledColumns } from './negatives-choice.ts';
 import { improves, shouldStop } from './early-stop.ts';
 import { bestModelDir, checkpointDir, finalModelDir, removeStaleTemps } from './model-dir.ts';
 import type { TrainData } from './train-data.ts';
@@ -72,8 +73,8 @@ export async function train(run: TrainRun): Promise<TrainResult> {
     const schedule: CosineSchedule = { peak: p.lr, warmup: warmupSteps(totalSteps, p.warmup_ratio), total: totalSteps };
     const startStep = state.cursor.step;
     if (p.loss_negatives === 'auto') {
-      const n = data.store.count;
-      run.log(`[train] loss_negatives auto: ${resolveNegatives('auto', n)} (${n} items ${n <= ALL_ITEMS_MAX ? '<=' : '>'} ${ALL_ITEMS_MAX})`);
+      const [n, cols] = [data.store.count, sampledColumns(p)];
+      run.log(`[train] loss_negatives auto: ${resolveNegatives('auto', n, p)} (${n} items ${n <= cols ? '<=' : '>'} ${cols}, the most a sampled step touches)`);
     }
     if (resumedFrom !== null && stopRequested(state, p) && resumedFrom < totalSteps) run.log(`[train] the checkpoint's run had already stopped early at step ${resumedFrom}: nothing left to train`);
     for (let epoch = state.cursor.epoch; epoch < p.num_epochs && !stopRequested(state, p); epoch++) {
@@ -105,9 +106,10 @@ async function runEpoch(run: TrainRun, s: TrainState, epoch: number, perEpoch: n
   const plan = data.epochPlan(epoch, p.batch_size, p.seed);
   const settings: LossSettings = {
     temperature: p.temperature, margin_click: p.margin_click, margin_conv: p.margin_conv, chunk: INFONCE_CHUNK,
-    pos_weight_a: p.pos_weight_a, l2_emb: p.l2_emb, loss_negatives: resolveNegatives(p.loss_negatives, data.store.count),
+    pos_weight_a: p.pos_weight_a, l2_emb: p.l2_emb, loss_negatives: resolveNegatives(p.loss_negatives, data.store.count, p),
   };
   const allItems = settings.loss_negatives === 'all_items' ? Int32Array.from({ length: data.store.count }, (_, k) => k + 1) : null;
+  const proposal = settings.loss_negatives === 'sampled' ? new SampledNegatives(data.positiveCounts) : undefined;
   const accumulator = new GradAccumulator();
   let losses: number[] = [];
   try {
@@ -115,10 +117,10 @@ async function runEpoch(run: TrainRun, s: TrainState, epoch: number, perEpoch: n
       const step = s.cursor.step; // optimizer steps done before this micro-batch's update
       const { shard, train } = data.load(plan[b]!.shard);
       const cb = buildCutBatch(selectCuts(train, plan[b]!.rows), shard, data.store, c.maxlen, 'train');
-      const negativeIds = allItems ?? run.sampler.draw(p.num_negatives, s.negativesRng);
+      const negativeIds = allItems ?? (proposal ? proposal.draw(p.num_negatives, s.negativesRng) : run.sampler.draw(p.num_negatives, s.negativesRng));
       const dropoutSeed = new Rng(p.seed, DROPOUT_STREAM + epoch * perEpoch + b).nextU32();
-      const r = batchLoss(s.model, data.store, cb, negativeIds, s.bank.banks(), settings, dropoutSeed);
-      if (!allItems) s.bank.push(r.negatives, negativeIds); // all_items: negativeBanks reads no memory bank, so none is kept
+      const r = batchLoss(s.model, data.store, cb, negativeIds, s.bank.banks(), settings, dropoutSeed, proposal);
+      if (settings.loss_negatives === 'mixed') s.bank.push(r.negatives, negativeIds); // only mixed reads the memory bank
       r.negatives.dispose();
       if (!Number.isFinite(r.loss)) {
         disposeGrads(r.grads);

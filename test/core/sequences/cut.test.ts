@@ -2,7 +2,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Role } from '../../../core/artifacts.ts';
-import { cutSequences, historyItems, selectCuts } from '../../../core/sequences/cut.ts';
+import { countPositives, cutSequences, historyItems, selectCuts } from '../../../core/sequences/cut.ts';
 import { tinyShard } from './tiny-shard.ts';
 
 test('train cut: history and positives are Role.train events only, never a validation or test target', () => {
@@ -79,4 +79,22 @@ test('a target with an unknown item (idx 0) gives no cut; selectCuts reorders', 
   const swapped = selectCuts(all, [1, 0]);
   assert.deepEqual([...swapped.userRow], [2, 0]);
   assert.deepEqual([...swapped.target], [all.target[1], all.target[0]]);
+});
+
+test('countPositives: windows all count every known training event once; last only its window', () => {
+  const shard = tinyShard();
+  const maxItem = Math.max(...shard.item);
+  const all = new Float64Array(maxItem + 1);
+  countPositives(cutSequences('train', shard, 2, 'all'), shard, all);
+  const expected = new Float64Array(maxItem + 1);
+  for (let e = 0; e < shard.role.length; e++) if (shard.role[e] === Role.train && shard.item[e]! > 0) expected[shard.item[e]!]! += 1;
+  assert.deepEqual([...all], [...expected]);
+  assert.ok(expected.reduce((a, b) => a + b, 0) > 0);
+  const last = new Float64Array(maxItem + 1);
+  const cuts = cutSequences('train', shard, 2, 'last');
+  countPositives(cuts, shard, last);
+  const inWindows = new Float64Array(maxItem + 1);
+  for (let k = 0; k < cuts.count; k++) for (let e = cuts.windowStart[k]!; e <= cuts.target[k]!; e++) if (shard.item[e]! > 0) inWindows[shard.item[e]!]! += 1;
+  assert.deepEqual([...last], [...inWindows]);
+  assert.ok(last.reduce((a, b) => a + b, 0) < expected.reduce((a, b) => a + b, 0), 'the last window holds fewer positives than all of them');
 });

@@ -26,7 +26,7 @@ interface Case {
   p: tf.Tensor2D;
   sampled: tf.Tensor2D;
   bank: tf.Tensor2D;
-  input: (withBank: boolean, weighted: boolean, inBatchIsPositive: boolean) => InfoNceInput;
+  input: (withBank: boolean, weighted: boolean, inBatchIsPositive: boolean, logQ?: boolean) => InfoNceInput;
 }
 
 /** M = 5 positives (ids collide with the sampled negatives and with each other), D = 4. */
@@ -35,11 +35,15 @@ function makeCase(seed: number): Case {
   const M = 5, D = 4;
   const q = unitRows(rng, M, D), p = unitRows(rng, M, D), sampled = unitRows(rng, 7, D), bank = unitRows(rng, 6, D);
   const positiveIds = ids(3, 8, 3, 5, 9); // row 0 and row 2 share an item
-  const input = (withBank: boolean, weighted: boolean, inBatchIsPositive: boolean): InfoNceInput => {
+  const input = (withBank: boolean, weighted: boolean, inBatchIsPositive: boolean, logQ = false): InfoNceInput => {
     const banks: NegativeBank[] = [
       { emb: sampled, ids: ids(1, 3, 4, 5, 6, 7, 2), detached: false }, // hits rows 0, 2 (id 3) and 3 (id 5)
       { emb: inBatchIsPositive ? p : p.clone(), ids: positiveIds, detached: false }, // in-batch items
     ];
+    if (logQ) { // sampled-softmax corrections of both trainable banks (distinct per column)
+      banks[0]!.logQ = Float32Array.from([-1.5, 0.3, 0, 2.1, -0.4, 0.9, 1.2]);
+      banks[1]!.logQ = Float32Array.from([0.7, -2, 0.7, 0.1, 1.6]);
+    }
     if (withBank) banks.push({ emb: bank, ids: ids(9, 10, 11, 8, 12, 13), detached: true });
     return {
       query: q,
@@ -57,12 +61,12 @@ test('streamed loss and gradients equal the unstreamed reference (chunk 1, 3, al
   const c = makeCase(7);
   for (const withBank of [false, true]) {
     for (const weighted of [false, true]) {
-      for (const margins of [0, 0.1]) {
+      for (const [margins, logQ] of [[0, false], [0.1, false], [0.1, true]] as const) {
         for (const chunk of [1, 3, 1000]) {
           const params: InfoNceParams = { temperature: 0.3, margin_click: margins, margin_conv: 2 * margins, chunk };
-          const what = `bank=${withBank} weighted=${weighted} margin=${margins} chunk=${chunk}`;
+          const what = `bank=${withBank} weighted=${weighted} margin=${margins} logQ=${logQ} chunk=${chunk}`;
           tf.tidy(() => {
-            const input = c.input(withBank, weighted, true);
+            const input = c.input(withBank, weighted, true, logQ);
             const f = (fn: typeof streamedInfoNce) => (q: tf.Tensor, p: tf.Tensor, s: tf.Tensor) =>
               fn({ ...input, query: q as tf.Tensor2D, positive: p as tf.Tensor2D, banks: input.banks.map((b, i) => (i === 0 ? { ...b, emb: s as tf.Tensor2D } : i === 1 ? { ...b, emb: p as tf.Tensor2D } : b)) }, params);
             const fast = tf.valueAndGrads(f(streamedInfoNce))([c.q, c.p, c.sampled]);
@@ -187,4 +191,23 @@ test('a loss-and-gradient step leaks no tensors', () => {
   run();
   run();
   assert.equal(tf.memory().numTensors, before);
+});
+
+test('logQ: every column\'s logit is lowered by its correction; the positive is not (hand-computed)', () => {
+  const q = tf.tensor2d([[1, 0], [0, 1]]);
+  const p = tf.tensor2d([[1, 0], [0.6, 0.8]]);
+  const n = tf.tensor2d([[0, 1], [0.8, 0.6]]);
+  const params: InfoNceParams = { temperature: 0.5, margin_click: 0, margin_conv: 0, chunk: 1 };
+  const logQ = Float32Array.from([Math.log(4), Math.log(0.5)]);
+  const input: InfoNceInput = {
+    query: q, positive: p, positiveIds: ids(10, 11), positiveActions: [0, 1], weights: new Float32Array([1, 1]),
+    banks: [{ emb: n, ids: ids(12, 13), detached: false, logQ }],
+  };
+  // Row 1: s_pos = 2; negatives 0 − log 4 and 1.6 − log 0.5. Row 2: s_pos = 1.6; negatives 2 − log 4, 1.2 − log 0.5.
+  const loss1 = Math.log(Math.exp(2) + Math.exp(0) / 4 + Math.exp(1.6) / 0.5) - 2;
+  const loss2 = Math.log(Math.exp(1.6) + Math.exp(2) / 4 + Math.exp(1.2) / 0.5) - 1.6;
+  const got = streamedInfoNce(input, params).dataSync()[0]!;
+  assert.ok(Math.abs(got - (loss1 + loss2) / 2) < 1e-6, `${got} vs ${(loss1 + loss2) / 2}`);
+  assert.ok(Math.abs(referenceInfoNce(input, params).dataSync()[0]! - got) < 1e-6, 'reference agrees');
+  assert.throws(() => streamedInfoNce({ ...input, banks: [{ emb: n, ids: ids(12, 13), detached: false, logQ: new Float32Array(3) }] }, params), /2 rows but 3 logQ values/);
 });

@@ -6,6 +6,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
 import { negativeBanks } from '../../../stages/train/batch-loss.ts';
+import { SampledNegatives } from '../../../core/train/sampled-softmax.ts';
 import { type InfoNceParams, streamedInfoNce } from '../../../core/train/infonce.ts';
 import { Rng } from '../../../core/rng.ts';
 
@@ -53,6 +54,15 @@ test('negative banks: sampled (trainable), in-batch positives (trainable), then 
     const all = negativeBanks(sampled, sampledIds, positive, positiveIds, [{ emb: memory, ids: memoryIds, detached: true }], 'all_items');
     assert.deepEqual(all.map((b) => [[...b.ids], b.detached]), [[[5, 7], false]], 'all_items: the catalogue bank alone, no in-batch or memory copies');
     assert.equal(all[0]!.emb, sampled);
+    // sampled: the uniform draws and the in-batch positives, each column with log E[count] = log(M·f + K/V), no memory
+    const proposal = new SampledNegatives(Float64Array.from([0, 0, 0, 6, 0, 2, 0, 0, 0, 0])); // items 1..9: 3 and 5 are positives
+    const sm = negativeBanks(sampled, sampledIds, positive, positiveIds, [{ emb: memory, ids: memoryIds, detached: true }], 'sampled', proposal);
+    assert.deepEqual(sm.map((b) => [[...b.ids], b.detached]), [[[5, 7], false], [[3, 5, 3], false]], 'sampled: uniform draws, then in-batch; no memory bank');
+    assert.equal(sm[1]!.emb, positive);
+    const expect = (id: number): number => Math.log(3 * [0, 0, 0, 6, 0, 2, 0, 0, 0, 0][id]! / 8 + 2 / 9);
+    assert.deepEqual([...sm[0]!.logQ!].map((x) => x.toFixed(5)), [5, 7].map((id) => expect(id).toFixed(5)));
+    assert.deepEqual([...sm[1]!.logQ!].map((x) => x.toFixed(5)), [3, 5, 3].map((id) => expect(id).toFixed(5)));
+    assert.throws(() => negativeBanks(sampled, sampledIds, positive, positiveIds, [], 'sampled'), /needs the proposal/);
   });
 });
 
