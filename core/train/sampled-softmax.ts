@@ -8,7 +8,10 @@
 // columns an importance-sampling estimate of the full softmax's Σ over every item (Bengio & Senécal
 // 2008; Jean et al. 2015), which is what `all_items` computes exactly: in-batch negatives stop pushing
 // popular items down merely for being popular (Yi et al. 2019), and the uniform draws reach the items no
-// batch shows. The mixture is one proposal, so both banks use the same expected count.
+// batch shows. The mixture is one proposal, so both kinds of column use the same expected count.
+// An item drawn c_j times (a popular positive repeats within a batch) is one column whose term is c_j times
+// exp(s − logQ): the column carries logQ_j − log c_j, the same loss with each distinct item encoded and
+// scored once (`columns`).
 import type { Rng } from '../rng.ts';
 
 export class SampledNegatives {
@@ -32,6 +35,33 @@ export class SampledNegatives {
   /** K item idx drawn uniformly from 1..V, with replacement. */
   draw(k: number, rng: Rng): Int32Array {
     return Int32Array.from({ length: k }, () => 1 + rng.int(this.items));
+  }
+
+  /**
+   * The step's negative columns: the distinct items among the positives and the draws (first appearance
+   * order), each with its correction logQ_j − log c_j, and the column of every positive (its embedding).
+   */
+  columns(positiveIds: Int32Array, drawn: Int32Array): { ids: Int32Array; logQ: Float32Array; positiveColumn: Int32Array } {
+    const column = new Map<number, number>();
+    const counts: number[] = [];
+    const ids: number[] = [];
+    const add = (id: number): number => {
+      let k = column.get(id);
+      if (k === undefined) {
+        k = ids.length;
+        column.set(id, k);
+        ids.push(id);
+        counts.push(0);
+      }
+      counts[k]!++;
+      return k;
+    };
+    const positiveColumn = Int32Array.from(positiveIds, add);
+    drawn.forEach(add);
+    const distinct = Int32Array.from(ids);
+    const logQ = this.logQ(distinct, positiveIds.length, drawn.length);
+    for (let k = 0; k < logQ.length; k++) logQ[k] = logQ[k]! - Math.log(counts[k]!);
+    return { ids: distinct, logQ, positiveColumn };
   }
 
   /** logQ of every id in `ids` for a step with `inBatch` positives and `drawn` uniform draws. */

@@ -6,9 +6,8 @@
 //               + the in-batch positives (trainable)                  [M, D]
 //               + the memory bank of earlier steps' negatives (detached)
 //     all_items = every item of the catalogue (shared, trainable)     [V, D]: a full softmax
-//     sampled   = K uniformly drawn items (shared, trainable)         [K, D]
-//               + the in-batch positives (trainable)                  [M, D]
-//               each column logQ-corrected (core/train/sampled-softmax.ts): a sampled full softmax
+//     sampled   = the distinct items of the positives and of K uniform draws (shared, trainable) [U, D],
+//                 each column logQ-corrected (core/train/sampled-softmax.ts): a sampled full softmax
 //   loss = streamed InfoNCE with margins, temperature, position weights and accidental-hit masking
 //        + l2_emb · ‖W‖ for every item embedding table (the seed's torch.norm penalty)
 import * as tf from '@tensorflow/tfjs';
@@ -24,7 +23,7 @@ export interface LossSettings extends InfoNceParams {
   pos_weight_a: number;
   l2_emb: number;
   /** mixed: sampled + in-batch + memory bank; all_items: the caller passes every item as `negativeIds`, nothing else;
-   *  sampled: uniform draws + in-batch, logQ-corrected by `proposal` */
+   *  sampled: the caller passes the K uniform draws; the columns are they and the positives, logQ-corrected */
   loss_negatives: 'mixed' | 'all_items' | 'sampled';
 }
 
@@ -52,21 +51,18 @@ export function positivePositions(isPositive: Uint8Array): Int32Array {
  * A negative whose id equals the row's positive id is masked inside the loss (streamedInfoNce): the
  * row's own in-batch positive and every accidental hit in any bank never count; duplicates that are
  * not hits count once per occurrence.
- * `sampled` keeps banks 1 and 2 (no memory bank), each column with its logQ correction from `proposal`.
+ * all_items and sampled have one bank, the columns every item or the step's distinct items (`logQ`: the
+ * sampled-softmax correction of each column).
  */
 export function negativeBanks(
   sampled: tf.Tensor2D, sampledIds: Int32Array, positive: tf.Tensor2D, positiveIds: Int32Array, memory: NegativeBank[],
-  composition: LossSettings['loss_negatives'] = 'mixed', proposal?: SampledNegatives,
+  composition: LossSettings['loss_negatives'] = 'mixed', logQ?: Float32Array,
 ): NegativeBank[] {
-  // every item is already a negative: in-batch copies and stale copies would only count items twice
+  // every item is already a column: in-batch copies and stale copies would only count items twice
   if (composition === 'all_items') return [{ emb: sampled, ids: sampledIds, detached: false }];
   if (composition === 'sampled') {
-    if (proposal === undefined) throw new Error('loss_negatives sampled needs the proposal (SampledNegatives)');
-    const [M, K] = [positiveIds.length, sampledIds.length];
-    return [
-      ...(K > 0 ? [{ emb: sampled, ids: sampledIds, detached: false, logQ: proposal.logQ(sampledIds, M, K) }] : []),
-      { emb: positive, ids: positiveIds, detached: false, logQ: proposal.logQ(positiveIds, M, K) },
-    ];
+    if (logQ === undefined) throw new Error('loss_negatives sampled needs the columns\' logQ correction');
+    return [{ emb: sampled, ids: sampledIds, detached: false, logQ }];
   }
   return [
     ...(sampledIds.length > 0 ? [{ emb: sampled, ids: sampledIds, detached: false }] : []),
@@ -102,12 +98,18 @@ export function batchLoss(
   const positiveActions = Int32Array.from(at, (i) => positives.action[i]!);
   const allWeights = positionWeights(positives.isPositive, B, N, s.pos_weight_a, c.maxlen + 1); // the seed's N, however trimmed
   const weights = Float32Array.from(at, (i) => allWeights[i]!);
-  // all_items: the catalogue's embeddings already hold every positive (targets are deterministic, no
-  // dropout), so positives are gathered from them instead of going through the target tower twice.
-  const allItems = s.loss_negatives === 'all_items';
-  if (allItems && !isCatalogue(negativeIds)) throw new Error('loss_negatives all_items: negativeIds must be every item, 1..V in order');
-  const targetIds = allItems ? negativeIds : new Int32Array(M + K);
-  if (!allItems) {
+  // all_items and sampled: the columns' embeddings already hold every positive (targets are deterministic,
+  // no dropout), so positives are gathered from them instead of going through the target tower twice.
+  let columns: { ids: Int32Array; logQ?: Float32Array; positiveColumn: Int32Array } | null = null;
+  if (s.loss_negatives === 'all_items') {
+    if (!isCatalogue(negativeIds)) throw new Error('loss_negatives all_items: negativeIds must be every item, 1..V in order');
+    columns = { ids: negativeIds, positiveColumn: Int32Array.from(positiveIds, (id) => id - 1) };
+  } else if (s.loss_negatives === 'sampled') {
+    if (proposal === undefined) throw new Error('loss_negatives sampled needs the proposal (SampledNegatives)');
+    columns = proposal.columns(positiveIds, negativeIds);
+  }
+  const targetIds = columns?.ids ?? new Int32Array(M + K);
+  if (columns === null) {
     targetIds.set(positiveIds);
     targetIds.set(negativeIds, M);
   }
@@ -121,13 +123,13 @@ export function batchLoss(
     const encoded = model.encodeSequencesAndTargets(batch, targets, { training: true, seed: dropoutSeed }); // one item-table lookup
     const states = tf.reshape(encoded.states, [B * N, D]); // [B·N, D]
     const query = gatherRows(states, tf.tensor1d(at, 'int32')) as tf.Tensor2D; // [M, D]
-    const items = encoded.items; // mixed: [M + K, D]; all_items: [V, D], row k = item k + 1
-    const positive = allItems
-      ? (gatherRows(items, tf.tensor1d(Int32Array.from(positiveIds, (id) => id - 1), 'int32')) as tf.Tensor2D) // [M, D]
+    const items = encoded.items as tf.Tensor2D; // mixed: [M + K, D]; all_items: [V, D], row k = item k + 1; sampled: [U, D]
+    const positive = columns
+      ? (gatherRows(items, tf.tensor1d(columns.positiveColumn, 'int32')) as tf.Tensor2D) // [M, D]
       : (tf.slice(items, [0, 0], [M, D]) as tf.Tensor2D); // [M, D]
-    const negative = allItems ? (items as tf.Tensor2D) : (tf.slice(items, [M, 0], [K, D]) as tf.Tensor2D); // [K, D]
+    const negative = columns ? items : (tf.slice(items, [M, 0], [K, D]) as tf.Tensor2D); // [K, D]
     kept.negatives = tf.keep(negative);
-    const banks = negativeBanks(negative, negativeIds, positive, positiveIds, memory, s.loss_negatives, proposal);
+    const banks = negativeBanks(negative, columns?.ids ?? negativeIds, positive, positiveIds, memory, s.loss_negatives, columns?.logQ);
     let loss: tf.Scalar = streamedInfoNce({ query, positive, positiveIds, positiveActions, weights, banks }, s);
     for (const table of itemTables) if (s.l2_emb > 0) loss = tf.add(loss, tf.mul(tf.norm(table), s.l2_emb));
     return loss;

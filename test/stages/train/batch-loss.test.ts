@@ -54,15 +54,9 @@ test('negative banks: sampled (trainable), in-batch positives (trainable), then 
     const all = negativeBanks(sampled, sampledIds, positive, positiveIds, [{ emb: memory, ids: memoryIds, detached: true }], 'all_items');
     assert.deepEqual(all.map((b) => [[...b.ids], b.detached]), [[[5, 7], false]], 'all_items: the catalogue bank alone, no in-batch or memory copies');
     assert.equal(all[0]!.emb, sampled);
-    // sampled: the uniform draws and the in-batch positives, each column with log E[count] = log(M·f + K/V), no memory
-    const proposal = new SampledNegatives(Float64Array.from([0, 0, 0, 6, 0, 2, 0, 0, 0, 0])); // items 1..9: 3 and 5 are positives
-    const sm = negativeBanks(sampled, sampledIds, positive, positiveIds, [{ emb: memory, ids: memoryIds, detached: true }], 'sampled', proposal);
-    assert.deepEqual(sm.map((b) => [[...b.ids], b.detached]), [[[5, 7], false], [[3, 5, 3], false]], 'sampled: uniform draws, then in-batch; no memory bank');
-    assert.equal(sm[1]!.emb, positive);
-    const expect = (id: number): number => Math.log(3 * [0, 0, 0, 6, 0, 2, 0, 0, 0, 0][id]! / 8 + 2 / 9);
-    assert.deepEqual([...sm[0]!.logQ!].map((x) => x.toFixed(5)), [5, 7].map((id) => expect(id).toFixed(5)));
-    assert.deepEqual([...sm[1]!.logQ!].map((x) => x.toFixed(5)), [3, 5, 3].map((id) => expect(id).toFixed(5)));
-    assert.throws(() => negativeBanks(sampled, sampledIds, positive, positiveIds, [], 'sampled'), /needs the proposal/);
+    const sm = negativeBanks(sampled, sampledIds, positive, positiveIds, [{ emb: memory, ids: memoryIds, detached: true }], 'sampled', Float32Array.from([0.5, -1]));
+    assert.deepEqual(sm.map((b) => [[...b.ids], b.detached, [...b.logQ!]]), [[[5, 7], false, [0.5, -1]]], 'sampled: the columns bank alone, with its correction');
+    assert.throws(() => negativeBanks(sampled, sampledIds, positive, positiveIds, [], 'sampled'), /logQ correction/);
   });
 });
 
@@ -98,4 +92,32 @@ test('the loss contrasts each row with exactly its expected negatives (value and
     assert.ok(Math.abs(v - a!.value.dataSync()[0]!) > 1e-4, `row ${i} really contrasts with its negative ${j}`);
   }));
   tf.dispose([a!.value, b!.value, ...a!.grads, ...b!.grads, query, sampled, positive, memory]);
+});
+
+test('sampled: one column per distinct item (logQ − log count) is the loss of every draw and in-batch copy counted apart', () => {
+  // positives 3, 5, 3, 8 (item 3 twice); draws 7, 5, 7, 2: items 5 and 7 appear in both or twice
+  const proposal = new SampledNegatives(Float64Array.from([0, 0, 1, 4, 0, 2, 0, 0, 3, 0])); // items 1..9
+  const posIds = Int32Array.from([3, 5, 3, 8]);
+  const draws = Int32Array.from([7, 5, 7, 2]);
+  const cols = proposal.columns(posIds, draws);
+  assert.deepEqual([...cols.ids], [3, 5, 8, 7, 2], 'distinct items, first appearance order');
+  assert.deepEqual([...cols.positiveColumn], [0, 1, 0, 2]);
+  const expected = [3, 5, 8, 7, 2].map((id, k) => Math.log(4 * [0, 0, 1, 4, 0, 2, 0, 0, 3, 0][id]! / 10 + 4 / 9) - Math.log([2, 2, 1, 2, 1][k]!));
+  assert.deepEqual([...cols.logQ].map((x) => x.toFixed(5)), expected.map((x) => x.toFixed(5)));
+  const rng = new Rng(4);
+  const table = unitRows(rng, 10); // row = item id
+  const query = unitRows(rng, 4);
+  const rows = (ids: Int32Array): tf.Tensor2D => tf.gather(table, ids) as tf.Tensor2D;
+  const base = { positiveIds: posIds, positiveActions: [1, 0, 2, 1], weights: Float32Array.from([1, 0.5, 2, 1]) };
+  const apart = (q: tf.Tensor): tf.Scalar => streamedInfoNce({ ...base, query: q as tf.Tensor2D, positive: rows(posIds), banks: [
+    { emb: rows(draws), ids: draws, detached: false, logQ: proposal.logQ(draws, 4, 4) },
+    { emb: rows(posIds), ids: posIds, detached: false, logQ: proposal.logQ(posIds, 4, 4) },
+  ] }, PARAMS);
+  const merged = (q: tf.Tensor): tf.Scalar => streamedInfoNce({ ...base, query: q as tf.Tensor2D, positive: tf.gather(rows(cols.ids), cols.positiveColumn) as tf.Tensor2D,
+    banks: negativeBanks(rows(cols.ids), cols.ids, rows(posIds), posIds, [], 'sampled', cols.logQ) }, PARAMS);
+  const a = tf.valueAndGrad(apart)(query);
+  const m = tf.valueAndGrad(merged)(query);
+  assert.ok(Math.abs(a.value.dataSync()[0]! - m.value.dataSync()[0]!) < 1e-5, `loss ${a.value.dataSync()[0]} vs ${m.value.dataSync()[0]}`);
+  const d = tf.max(tf.abs(tf.sub(a.grad, m.grad))).dataSync()[0]!;
+  assert.ok(d < 1e-5, `query gradients differ by ${d}`);
 });
