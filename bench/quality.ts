@@ -163,12 +163,12 @@ function runRecbole(d: Dataset, dir: string, raw: string, a: Args): Row[] {
     }));
 }
 
-function meanSd(xs: number[]): string {
+function meanSd(xs: number[], digits = 4): string {
   const v = xs.filter((x) => Number.isFinite(x));
   if (v.length === 0) return '–';
   const m = v.reduce((s, x) => s + x, 0) / v.length;
   const sd = v.length > 1 ? Math.sqrt(v.reduce((s, x) => s + (x - m) ** 2, 0) / (v.length - 1)) : 0;
-  return v.length > 1 && sd > 0 ? `${m.toFixed(4)} ± ${sd.toFixed(4)}` : m.toFixed(4);
+  return v.length > 1 && sd > 0 ? `${m.toFixed(digits)} ± ${sd.toFixed(digits)}` : m.toFixed(digits);
 }
 
 function table(rows: Row[], a: Args): string {
@@ -179,7 +179,7 @@ function table(rows: Row[], a: Args): string {
       const rs = rows.filter((r) => r.dataset === d && r.model === m);
       if (rs.length === 0) continue;
       const seeds = m === 'popularity' ? '–' : String(rs.length);
-      const steps = m === 'popularity' ? '–' : meanSd(rs.map((r) => r.steps)).replace(/\.0000/g, '');
+      const steps = m === 'popularity' ? '–' : meanSd(rs.map((r) => r.steps), 0);
       const secs = m === 'popularity' ? '–' : (rs.reduce((s, r) => s + r.train_s, 0) / rs.length).toFixed(0);
       lines.push(`| ${d} | ${m === 'recbole-sasrec' ? 'RecBole SASRec' : m} | ${seeds} | ${meanSd(rs.map((r) => r.hr10))} | ${meanSd(rs.map((r) => r.ndcg10))} | ${meanSd(rs.map((r) => r.score))} | ${meanSd(rs.map((r) => r.valid_score))} | ${steps} | ${secs} |`);
     }
