@@ -28,13 +28,14 @@ before(async () => {
 after(() => rmSync(a.dir, { recursive: true, force: true }));
 
 const readJson = (path: string): Record<string, unknown> => JSON.parse(readFileSync(path, 'utf8')) as Record<string, unknown>;
+const report = (run: string): Record<string, unknown> => readJson(join(out(run), 'reports', 'evaluate.json'));
 
 test('runs end to end: one summary line, metrics for both methods on the same targets', () => {
   assert.equal(first.code, 0, first.stderr);
   const summary = first.stderr.split('\n').filter((l) => l.startsWith('[evaluate]') && !/\(\d+s\)$/.test(l));
   assert.equal(summary.length, 1, first.stderr);
   assert.match(summary[0]!, /test targets over \d+ items \(final weights, cpu\): Score [\d.]+ .*result\.json: \d+ predict users/);
-  const m = readJson(join(out('run1'), 'metrics', 'evaluate.json'));
+  const m = report('run1');
   const manifest = readManifests(a.ingest, a.features).ingest;
   assert.equal(m.targets, manifest.splits.test_targets);
   assert.equal(m.weights, 'final');
@@ -46,6 +47,12 @@ test('runs end to end: one summary line, metrics for both methods on the same ta
     }
     assert.ok(r['hr@10']! <= r['hr@50']! && r['hr@50']! <= r['hr@200']!);
   }
+  const headline = readJson(join(out('run1'), 'metrics', 'evaluate.json')) as Record<string, Record<string, number>>;
+  for (const method of ['model', 'popularity'] as const) {
+    const r = m[method] as Record<string, number>;
+    assert.deepEqual(headline[method], { score: r.score, 'hr@10': r['hr@10'], 'ndcg@10': r['ndcg@10'] }, 'the metrics file holds the headline numbers only');
+  }
+  assert.deepEqual(Object.keys(headline), ['model', 'popularity']);
 });
 
 test('a SASRec model folder is evaluated alike: evaluate reads the encoder from its config.json, no model params', async () => {
@@ -53,7 +60,7 @@ test('a SASRec model folder is evaluated alike: evaluate reads the encoder from 
   await saveTinyModel(a, sasrecDir, 'final', 7, { model_type: 'sasrec' });
   const r = await runStage('evaluate', evaluateArgs(a, sasrecDir, out('run-sasrec')), a.params);
   assert.equal(r.code, 0, r.stderr);
-  const [hstu, sasrec] = [out('run1'), out('run-sasrec')].map((d) => readJson(join(d, 'metrics', 'evaluate.json')));
+  const [hstu, sasrec] = ['run1', 'run-sasrec'].map(report);
   assert.equal(sasrec!.targets, hstu!.targets);
   assert.deepEqual(sasrec!.popularity, hstu!.popularity, 'the baseline does not depend on the model');
   assert.notDeepEqual(sasrec!.model, hstu!.model, 'another encoder, other ranks');
@@ -66,7 +73,7 @@ test('the HR@k plot has k = 1..200 for both methods, ending at HR@200', () => {
   const rows = lines.slice(1).map((l) => l.split('\t').map(Number));
   rows.forEach((r, j) => assert.equal(r[0], j + 1));
   for (let j = 1; j < rows.length; j++) for (const c of [1, 2]) assert.ok(rows[j]![c]! >= rows[j - 1]![c]!, 'HR@k never decreases');
-  const m = readJson(join(out('run1'), 'metrics', 'evaluate.json'));
+  const m = report('run1');
   assert.equal(rows[199]![1], (m.model as Record<string, number>)['hr@200']);
   assert.equal(rows[9]![2], (m.popularity as Record<string, number>)['hr@10']);
 });
@@ -96,7 +103,7 @@ test('popularity numbers equal a direct computation from the training events', (
       ranks.push(rank);
     }
   }
-  const m = readJson(join(out('run1'), 'metrics', 'evaluate.json'));
+  const m = report('run1');
   assert.deepEqual(m.popularity, computeRankMetrics(ranks));
 });
 
@@ -131,7 +138,7 @@ test('without exclude_history the same model does recommend history items (so th
   const params = writeParams(a.dir, 'keep-history.yaml', { exclude_history: false });
   const r = await runStage('evaluate', evaluateArgs(a, modelDir, out('run4')), params);
   assert.equal(r.code, 0, r.stderr);
-  assert.equal(readJson(join(out('run4'), 'metrics', 'evaluate.json')).exclude_history, false);
+  assert.equal(report('run4').exclude_history, false);
   const result = readJson(join(out('run4'), 'predict', 'result.json')) as { top10s: number[][] };
   const index = readIndexer(join(a.raw, 'indexer.pkl'));
   const lines = readFileSync(join(a.raw, 'predict_seq.jsonl'), 'utf8').trimEnd().split('\n').map((l) => JSON.parse(l) as unknown[][]);
@@ -145,7 +152,7 @@ test('without exclude_history the same model does recommend history items (so th
 test('a rerun writes byte-identical outputs', async () => {
   const again = await runStage('evaluate', evaluateArgs(a, modelDir, out('run2')), a.params);
   assert.equal(again.code, 0, again.stderr);
-  for (const f of [join('metrics', 'evaluate.json'), join('plots', 'hr_at_k.tsv'), join('predict', 'result.json')]) {
+  for (const f of [join('metrics', 'evaluate.json'), join('reports', 'evaluate.json'), join('plots', 'hr_at_k.tsv'), join('predict', 'result.json')]) {
     assert.equal(readFileSync(join(out('run2'), f), 'latin1'), readFileSync(join(out('run1'), f), 'latin1'), f);
   }
 });
