@@ -2,12 +2,15 @@
 //   <metrics-file>   the DVC metrics, headline numbers only (one `dvc exp show` column each):
 //                    { model: { score, hr@10, ndcg@10 }, popularity: { score, hr@10, ndcg@10 } }
 //   <report-file>    everything (a plain JSON output, not a DVC metric, so `dvc exp show` does not spread it):
-//                    { model: RankMetrics, popularity: RankMetrics, targets, skipped_users, weights, exclude_history }
-//   <plots-dir>/hr_at_k.tsv     k model popularity  (HR@k on the test targets, k = 1..200)
+//                    { model: RankMetrics, popularity: RankMetrics, targets, skipped_users, weights, exclude_history,
+//                      segments: { target_popularity, history_length, target_action } }
+//   <plots-dir>/hr_at_k.tsv               k model popularity  (HR@k on the test targets, k = 1..200)
+//   <plots-dir>/hr10_by_popularity.tsv    target_popularity targets model popularity  (HR@10 per popularity segment)
 import { join } from 'node:path';
 import { stableJson, writeFileAtomic } from '../../core/atomic.ts';
 import { MAX_CUTOFF, type RankMetrics, RankMetricsAccumulator } from '../../core/metrics.ts';
 import type { WeightsChoice } from './model-weights.ts';
+import type { Segments } from './segments.ts';
 
 export interface EvaluateReport {
   model: RankMetrics;
@@ -16,6 +19,7 @@ export interface EvaluateReport {
   skipped_users: number;
   weights: WeightsChoice;
   exclude_history: boolean;
+  segments: Segments;
 }
 
 export type Headline = Pick<RankMetrics, 'score' | 'hr@10' | 'ndcg@10'>;
@@ -26,6 +30,7 @@ export interface EvaluateHeadline {
 }
 
 export const HR_CURVE_FILE = 'hr_at_k.tsv';
+export const HR_BY_POPULARITY_FILE = 'hr10_by_popularity.tsv';
 
 function accumulate(ranks: Int32Array): RankMetricsAccumulator {
   const acc = new RankMetricsAccumulator();
@@ -33,10 +38,10 @@ function accumulate(ranks: Int32Array): RankMetricsAccumulator {
   return acc;
 }
 
-/** The report's content from both rank sets (same targets, same order). */
-export function evaluateReport(model: Int32Array, popularity: Int32Array, extra: Pick<EvaluateReport, 'skipped_users' | 'weights' | 'exclude_history'>): EvaluateReport {
+/** The report's content from both rank sets (same targets, same order) and their segment tables. */
+export function evaluateReport(model: Int32Array, popularity: Int32Array, segments: Segments, extra: Pick<EvaluateReport, 'skipped_users' | 'weights' | 'exclude_history'>): EvaluateReport {
   if (model.length !== popularity.length) throw new Error(`${model.length} model ranks but ${popularity.length} popularity ranks`);
-  return { model: accumulate(model).result(), popularity: accumulate(popularity).result(), targets: model.length, ...extra };
+  return { model: accumulate(model).result(), popularity: accumulate(popularity).result(), targets: model.length, ...extra, segments };
 }
 
 const headline = (m: RankMetrics): Headline => ({ score: m.score, 'hr@10': m['hr@10'], 'ndcg@10': m['ndcg@10'] });
@@ -61,8 +66,9 @@ export interface EvaluateFiles {
   plotsDir: string;
 }
 
-export function writeEvaluateOutputs(files: EvaluateFiles, report: EvaluateReport, hrCurve: string): void {
+export function writeEvaluateOutputs(files: EvaluateFiles, report: EvaluateReport, plots: { hrCurve: string; hrByPopularity: string }): void {
   writeFileAtomic(files.report, stableJson(report));
-  writeFileAtomic(join(files.plotsDir, HR_CURVE_FILE), hrCurve);
+  writeFileAtomic(join(files.plotsDir, HR_CURVE_FILE), plots.hrCurve);
+  writeFileAtomic(join(files.plotsDir, HR_BY_POPULARITY_FILE), plots.hrByPopularity);
   writeFileAtomic(files.metrics, stableJson(headlineMetrics(report)));
 }
