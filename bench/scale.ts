@@ -59,8 +59,8 @@ function stagePaths(stage: Stage, dir: string): string[] {
     case 'ingest': return [d('raw'), d('ingest')];
     case 'features': return [d('ingest'), d('features')];
     case 'negatives': return [d('ingest'), d('negatives')];
-    case 'train': return [d('ingest'), d('features'), d('negatives'), d('models/model'), d('metrics/train.json'), d('plots/train')];
-    case 'evaluate': return [d('raw'), d('ingest'), d('features'), d('models/model'), d('metrics/evaluate.json'), d('plots/evaluate'), d('predict')];
+    case 'train': return [d('ingest'), d('features'), d('negatives'), d('models/model'), d('metrics/train.json'), d('reports/train.json'), d('plots/train')];
+    case 'evaluate': return [d('raw'), d('ingest'), d('features'), d('models/model'), d('metrics/evaluate.json'), d('reports/evaluate.json'), d('plots/evaluate'), d('predict')];
     default: {
       const never: never = stage;
       return never;

@@ -4,4 +4,4 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH="$PWD/.venv/bin:$PWD/node_modules/.bin:$PATH"
 dvc repro "$@"
-echo "[repro] metrics: metrics/  plots: plots/  (dvc metrics show; dvc plots show)" >&2
+echo "[repro] metrics: metrics/ (headline; dvc metrics show), reports/ (every number, segments); plots: dvc plots show (writes dvc_plots/index.html)" >&2

@@ -1,9 +1,11 @@
 // evaluate: rank every test target exactly over the whole catalogue with the trained model and with the
-// popularity baseline (SPEC §7); write metrics/evaluate.json and plots/evaluate/hr_at_k.tsv. When the raw
+// popularity baseline (SPEC §7); write metrics/evaluate.json (headline numbers), reports/evaluate.json (every
+// number, segments included) and the plots/evaluate/ TSVs. When the raw
 // folder holds the competition's predict_seq.jsonl and predict_set.jsonl, also write
 // <predict-out-dir>/result.json: each predict user's top 10 candidate creative ids.
 import { join } from 'node:path';
 import { initBackend } from '../../core/backend.ts';
+import { validateBounds } from '../../core/bucket-bounds.ts';
 import { cliPaths, runStage } from '../../core/cli.ts';
 import { UserError } from '../../core/errors.ts';
 import { loadModel } from '../../core/model/sequence-model.ts';
@@ -13,7 +15,7 @@ import { readIndexer } from '../../core/indexer.ts';
 import { Progress } from '../../core/progress.ts';
 import { readManifests } from '../../core/sequences/feature-schema.ts';
 import { ItemStore } from '../../core/sequences/item-store.ts';
-import { evaluateMetrics, hitRateTsv, writeEvaluateOutputs } from './eval-outputs.ts';
+import { evaluateReport, hitRateTsv, writeEvaluateOutputs } from './eval-outputs.ts';
 import { resolveWeightsDir } from './model-weights.ts';
 import { countTrainInteractions } from './popularity-counts.ts';
 import { readCandidateSet } from './candidate-set.ts';
@@ -22,6 +24,7 @@ import { CatalogueRows } from './predict-shard.ts';
 import { writePredictOutput } from './predict-output.ts';
 import { type PredictResult, predictTop10, scanPredictUsers } from './predict-top10.ts';
 import { rankTestTargets } from './rank-test.ts';
+import { evaluateSegments, popularityHitRateTsv } from './segments.ts';
 
 /** Sequences per model call: bounds the [B, H, N, N] attention tensors; results do not depend on it. */
 const QUERY_BATCH = 128;
@@ -43,10 +46,11 @@ async function readPredictInputs(rawDir: string) {
 }
 
 runStage('evaluate', async () => {
-  const [rawDir, ingestDir, featuresDir, modelDir, metricsFile, plotsDir, predictOutDir] = cliPaths(
-    'evaluate <raw-dir> <ingest-dir> <features-dir> <model-dir> <metrics-file> <plots-dir> <predict-out-dir>',
-  ) as [string, string, string, string, string, string, string];
-  const p = loadParams(['backend', 'exclude_history', 'eval_item_chunk']);
+  const [rawDir, ingestDir, featuresDir, modelDir, metricsFile, reportFile, plotsDir, predictOutDir] = cliPaths(
+    'evaluate <raw-dir> <ingest-dir> <features-dir> <model-dir> <metrics-file> <report-file> <plots-dir> <predict-out-dir>',
+  ) as [string, string, string, string, string, string, string, string];
+  const p = loadParams(['backend', 'exclude_history', 'eval_item_chunk', 'neg_bucket_bounds']);
+  validateBounds(p.neg_bucket_bounds);
   const weights = resolveWeightsDir(modelDir);
   const manifests = readManifests(ingestDir, featuresDir);
   const predict = await readPredictInputs(rawDir); // read first: a bad predict file fails before any ranking
@@ -64,7 +68,9 @@ runStage('evaluate', async () => {
   const ranks = rankTestTargets(model, { ingestDir, featuresDir, manifests, store }, counts, {
     excludeHistory: p.exclude_history, itemChunk: p.eval_item_chunk, queryBatch: QUERY_BATCH,
   }, (done) => progress.tick(() => `${done}/${total} test targets ranked`));
-  const metrics = evaluateMetrics(ranks.model, ranks.popularity, { skipped_users: ranks.skippedUsers, weights: weights.choice, exclude_history: p.exclude_history });
+  const facts = { itemInteractions: Int32Array.from(ranks.targetItem, (i) => counts[i]!), historyLength: ranks.historyLength, action: ranks.targetAction };
+  const segments = evaluateSegments(facts, ranks.model, ranks.popularity, p.neg_bucket_bounds);
+  const report = evaluateReport(ranks.model, ranks.popularity, segments, { skipped_users: ranks.skippedUsers, weights: weights.choice, exclude_history: p.exclude_history });
 
   let result: PredictResult | null = null;
   if (predict) {
@@ -73,15 +79,19 @@ runStage('evaluate', async () => {
     });
   }
   await writePredictOutput(predictOutDir, result);
-  writeEvaluateOutputs(metricsFile, plotsDir, metrics, hitRateTsv(ranks.model, ranks.popularity));
+  writeEvaluateOutputs({ metrics: metricsFile, report: reportFile, plotsDir }, report, {
+    hrCurve: hitRateTsv(ranks.model, ranks.popularity), hrByPopularity: popularityHitRateTsv(segments.target_popularity),
+  });
   const predicted = result
     ? `; result.json: ${result.user.length} predict users over ${predict!.set.creativeIds.length} candidates (${result.coldCreatives} cold creatives)`
     : '; no predict files';
-  const m = metrics.model;
-  const pop = metrics.popularity;
+  const m = report.model;
+  const pop = report.popularity;
+  const cold = segments.target_popularity.cold!;
+  const coldHr = cold.count === 0 ? '' : `; cold targets ${cold.count}, model HR@10 ${cold.model!['hr@10'].toFixed(4)}`;
   progress.done(
-    `${metrics.targets} test targets over ${store.count} items (${weights.choice} weights, ${backend}): ` +
+    `${report.targets} test targets over ${store.count} items (${weights.choice} weights, ${backend}): ` +
       `Score ${m.score.toFixed(4)} HR@10 ${m['hr@10'].toFixed(4)} NDCG@10 ${m['ndcg@10'].toFixed(4)}; ` +
-      `popularity Score ${pop.score.toFixed(4)} HR@10 ${pop['hr@10'].toFixed(4)}${predicted} -> ${metricsFile}`,
+      `popularity Score ${pop.score.toFixed(4)} HR@10 ${pop['hr@10'].toFixed(4)}${coldHr}${predicted} -> ${metricsFile}`,
   );
 });

@@ -29,6 +29,10 @@ export interface TestRanks {
   /** [T] 1-based rank of each test target, in shard order then user order */
   model: Int32Array;
   popularity: Int32Array;
+  /** [T] per target, in the same order: its item, the item records before it (the whole history), its action */
+  targetItem: Int32Array;
+  historyLength: Int32Array;
+  targetAction: Int8Array;
   /** users with no test cut (no test target, or an unknown target item) */
   skippedUsers: number;
 }
@@ -41,6 +45,9 @@ export function rankTestTargets(model: SequenceModel, data: TestData, counts: In
   const prepared = gemmItems(items, D); // uploaded and normed once for every batch
   const modelRanks: Int32Array[] = [];
   const popularity: Int32Array[] = [];
+  const targetItems: Int32Array[] = [];
+  const historyLength: Int32Array[] = [];
+  const targetAction: Int8Array[] = [];
   let skippedUsers = 0;
   let done = 0;
   for (const name of shardNames(data.manifests)) {
@@ -53,16 +60,23 @@ export function rankTestTargets(model: SequenceModel, data: TestData, counts: In
       const exclude = o.excludeHistory ? (k: number): Int32Array => historyItems(cuts, shard, k) : undefined;
       modelRanks.push(rankOfGemm(queries, items, D, targetItem, { exclude, chunkItems: o.itemChunk }, prepared));
       popularity.push(popularityRanks(counts, targetItem, { exclude }));
+      targetItems.push(Int32Array.from(targetItem));
+      historyLength.push(Int32Array.from({ length: cuts.count }, (_, k) => cuts.historyEnd[k]! - cuts.historyStart[k]!));
+      targetAction.push(Int8Array.from({ length: cuts.count }, (_, k) => shard.action[cuts.target[k]!]!));
       done += cuts.count;
       onProgress(done);
     }
   }
   prepared.tensor.dispose();
-  return { model: concat(modelRanks), popularity: concat(popularity), skippedUsers };
+  return {
+    model: concat(modelRanks, Int32Array), popularity: concat(popularity, Int32Array),
+    targetItem: concat(targetItems, Int32Array), historyLength: concat(historyLength, Int32Array), targetAction: concat(targetAction, Int8Array),
+    skippedUsers,
+  };
 }
 
-function concat(parts: Int32Array[]): Int32Array {
-  const out = new Int32Array(parts.reduce((n, a) => n + a.length, 0));
+function concat<T extends Int32Array | Int8Array>(parts: T[], Type: new (n: number) => T): T {
+  const out = new Type(parts.reduce((n, a) => n + a.length, 0));
   let o = 0;
   for (const a of parts) {
     out.set(a, o);

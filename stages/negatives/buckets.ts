@@ -1,6 +1,6 @@
 // Exposure buckets (seed: ≤3, ≤9, ≤54, ≤100, ≤1000, >1000): bucket b is the first b with
 // count ≤ bounds[b]; counts above every bound go to the last bucket, bounds.length.
-import { UserError } from '../../core/errors.ts';
+import { validateBounds } from '../../core/bucket-bounds.ts';
 
 /** Pools as columns, one row per item idx 1..items, sorted by bucket then item. */
 export interface Pools {
@@ -9,20 +9,6 @@ export interface Pools {
   exposures: Int32Array; // [items]
   /** [buckets] items per bucket */
   counts: number[];
-}
-
-// int8 bucket column
-const MAX_BOUNDS = 126;
-
-/** Bounds must be integers ≥ 0 (an unseen item has count 0), strictly ascending. */
-export function validateBounds(bounds: readonly number[]): void {
-  if (bounds.length > MAX_BOUNDS) throw new UserError(`params: 'neg_bucket_bounds' has ${bounds.length} bounds; at most ${MAX_BOUNDS}`);
-  bounds.forEach((b, i) => {
-    if (!Number.isSafeInteger(b) || b < 0) throw new UserError(`params: 'neg_bucket_bounds' must hold integers >= 0, got ${b} at index ${i}`);
-    if (i > 0 && b <= bounds[i - 1]!) {
-      throw new UserError(`params: 'neg_bucket_bounds' must be strictly ascending, got ${bounds[i - 1]} then ${b} at index ${i}`);
-    }
-  });
 }
 
 export function bucketOf(count: number, bounds: readonly number[]): number {

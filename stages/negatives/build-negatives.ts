@@ -1,6 +1,7 @@
 // counts → pools + manifest: the whole negatives computation, without I/O.
 import type { NegativesManifest } from '../../core/artifacts.ts';
-import { buildPools, validateBounds, type Pools } from './buckets.ts';
+import { validateBounds } from '../../core/bucket-bounds.ts';
+import { buildPools, type Pools } from './buckets.ts';
 import { resolveWeights, validateWeights } from './weights.ts';
 
 export interface NegativesParams {

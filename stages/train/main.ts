@@ -1,5 +1,6 @@
 // train: fit the sequence model (model_type: hstu or sasrec) on the ingest + features + negatives artifacts (SPEC §5, §6); write the
-// model folder (final/, best/, checkpoint/), metrics/train.json and the plots/train/ TSVs.
+// model folder (final/, best/, checkpoint/), metrics/train.json (headline numbers), reports/train.json (every
+// number) and the plots/train/ TSVs.
 import { initBackend } from '../../core/backend.ts';
 import { cliPaths, runStage } from '../../core/cli.ts';
 import { buildModelConfig } from '../../core/model/config.ts';
@@ -9,12 +10,12 @@ import { Progress } from '../../core/progress.ts';
 import { TrainData } from './train-data.ts';
 import { train } from './train-loop.ts';
 import { checkSeedOptions } from './train-params.ts';
-import { trainMetrics, writeTrainOutputs } from './write-outputs.ts';
+import { trainReport, writeTrainOutputs } from './write-outputs.ts';
 
 runStage('train', async () => {
-  const [ingestDir, featuresDir, negativesDir, modelDir, metricsFile, plotsDir] = cliPaths(
-    'train <ingest-dir> <features-dir> <negatives-dir> <model-dir> <metrics-file> <plots-dir>',
-  ) as [string, string, string, string, string, string];
+  const [ingestDir, featuresDir, negativesDir, modelDir, metricsFile, reportFile, plotsDir] = cliPaths(
+    'train <ingest-dir> <features-dir> <negatives-dir> <model-dir> <metrics-file> <report-file> <plots-dir>',
+  ) as [string, string, string, string, string, string, string];
   const p = loadParams([
     'seed', 'backend', 'model_type', 'sasrec_features',
     'maxlen', 'hidden_units', 'num_blocks', 'num_heads', 'linear_dim', 'attention_dim', 'dropout_rate',
@@ -33,8 +34,8 @@ runStage('train', async () => {
   const progress = new Progress('train');
   const r = await train({ params: p, config, data, sampler, modelDir, progress, log });
   const facts = { epochs: p.num_epochs, trainUsers: data.trainUsers, trainSequences: data.trainCount, validUsers: data.validCount, stoppedAt: r.stoppedAt };
-  const m = trainMetrics(r.log, facts);
-  writeTrainOutputs(metricsFile, plotsDir, m, r.log);
+  const m = trainReport(r.log, facts);
+  writeTrainOutputs({ metrics: metricsFile, report: reportFile, plotsDir }, m, r.log);
   const best = r.log.best;
   const rate = r.stepsRun / Math.max(progress.elapsedSeconds(), 1e-9);
   const stop = r.stoppedAt === null ? '' : ` of ${r.totalSteps}, stopped early in epoch ${m.epochs_run} of ${p.num_epochs}`;

@@ -1,6 +1,8 @@
-// The train stage's metrics and plot files (DVC metrics/plots; no wall-clock values, so reruns are
-// byte-identical):
-//   <metrics-file>            { steps, epochs, epochs_run, stopped_early, stop_step, train_users, train_sequences, valid_users,
+// The train stage's metrics, report and plot files (no wall-clock values, so reruns are byte-identical):
+//   <metrics-file>            the DVC metrics, headline numbers only (one `dvc exp show` column each):
+//                             { steps, best: { score, step } }   (best: null when nothing was validated)
+//   <report-file>             everything (a plain JSON output, not a DVC metric, so `dvc exp show` does not spread it):
+//                             { steps, epochs, epochs_run, stopped_early, stop_step, train_users, train_sequences, valid_users,
 //                               best: EvalRow, last: EvalRow }
 //   <plots-dir>/steps.tsv     step epoch loss lr grad_norm          (one row per optimizer step)
 //   <plots-dir>/valid.tsv     step epoch train_loss hr@10 … score   (one row per validation)
@@ -8,7 +10,7 @@ import { join } from 'node:path';
 import { stableJson, writeFileAtomic } from '../../core/atomic.ts';
 import type { EvalRow, StepRow, TrainLog } from './train-log.ts';
 
-export interface TrainMetrics {
+export interface TrainReport {
   steps: number; // optimizer steps run
   epochs: number; // num_epochs: the cap
   epochs_run: number; // epochs entered (the last one may be cut short by early stopping)
@@ -39,7 +41,7 @@ export interface RunFacts {
   stoppedAt: number | null; // TrainResult.stoppedAt
 }
 
-export function trainMetrics(log: TrainLog, f: RunFacts): TrainMetrics {
+export function trainReport(log: TrainLog, f: RunFacts): TrainReport {
   const lastStep = log.steps[log.steps.length - 1];
   return {
     steps: lastStep?.step ?? 0,
@@ -55,8 +57,25 @@ export function trainMetrics(log: TrainLog, f: RunFacts): TrainMetrics {
   };
 }
 
-export function writeTrainOutputs(metricsFile: string, plotsDir: string, metrics: TrainMetrics, log: TrainLog): void {
-  writeFileAtomic(metricsFile, stableJson(metrics));
-  writeFileAtomic(join(plotsDir, 'steps.tsv'), toTsv(log.steps, STEP_COLUMNS));
-  writeFileAtomic(join(plotsDir, 'valid.tsv'), toTsv(log.evals, EVAL_COLUMNS));
+export interface TrainHeadline {
+  steps: number;
+  best: { score: number; step: number } | null;
+}
+
+/** The metrics file's content: the report's headline numbers (best validation Score, and where). */
+export function headlineMetrics(r: TrainReport): TrainHeadline {
+  return { steps: r.steps, best: r.best === null ? null : { score: r.best.score, step: r.best.step } };
+}
+
+export interface TrainFiles {
+  metrics: string;
+  report: string;
+  plotsDir: string;
+}
+
+export function writeTrainOutputs(files: TrainFiles, report: TrainReport, log: TrainLog): void {
+  writeFileAtomic(join(files.plotsDir, 'steps.tsv'), toTsv(log.steps, STEP_COLUMNS));
+  writeFileAtomic(join(files.plotsDir, 'valid.tsv'), toTsv(log.evals, EVAL_COLUMNS));
+  writeFileAtomic(files.report, stableJson(report));
+  writeFileAtomic(files.metrics, stableJson(headlineMetrics(report)));
 }

@@ -1,11 +1,56 @@
 // The DVC loop end to end, on a copy of the project with a tiny params file: `dvc repro` runs all
 // six stages, a second `dvc repro` has nothing to do, and `dvc exp run -S <param>` reruns exactly
-// the stages that read that param; `dvc exp show` lists the baseline and each experiment's Score.
+// the stages that read that param; `dvc exp show` lists the baseline and each experiment's Score, and the
+// README's narrow `dvc exp show` recipe fits in 200 columns with the headline metrics and the changed param.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { ROOT } from '../helpers/stage-runner.ts';
 import { copyProject, DVC_BIN, gitCommit, run, stagesRun, TINY } from '../helpers/project-copy.ts';
 
+/** The command between the README's exp-show-recipe markers (continuations joined). */
+function readmeExpShow(): string {
+  const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
+  const m = readme.match(/<!-- exp-show-recipe[^>]*-->\s*```sh\n([\s\S]*?)```\s*<!-- \/exp-show-recipe -->/);
+  assert.ok(m, 'README has the exp-show-recipe block');
+  return m[1]!.replace(/\\\n\s*/g, '').trim();
+}
+
+const HEADLINE = ['model.score', 'model.hr@10', 'model.ndcg@10', 'popularity.score', 'popularity.hr@10', 'popularity.ndcg@10', 'best.score'];
+
+/** The table's header cells and each row's cells by header, from `dvc exp show` text (cells split on 2+ spaces). */
+function table(text: string): { headers: string[]; rows: Record<string, string>[] } {
+  const lines = text.split('\n').filter((l) => l.trim() !== '' && !/^\s*─+\s*$/.test(l));
+  const cells = (l: string): string[] => l.trim().split(/\s{2,}/);
+  const headers = cells(lines[0]!);
+  return { headers, rows: lines.slice(1).map((l) => Object.fromEntries(cells(l).map((c, i) => [headers[i]!, c]))) };
+}
+
+/** Checks the README recipe's output after one margin_click experiment: ≤ 200 columns, headline metrics and margin_click shown. */
+function checkNarrowExpShow(dir: string): void {
+  const recipe = readmeExpShow();
+  const out = run(dir, 'env', ['COLUMNS=1000', 'bash', '-euo', 'pipefail', '-c', recipe]); // wide enough that nothing is squeezed
+  const width = Math.max(...out.split('\n').map((l) => [...l].length));
+  assert.ok(width <= 200, `the README's dvc exp show recipe is ${width} columns wide:\n${out}`);
+  process.stderr.write(`[dvc-pipeline] the README's dvc exp show recipe: ${width} columns\n`);
+  const { headers, rows } = table(out);
+  for (const h of [...HEADLINE, 'margin_click']) assert.ok(headers.includes(h), `column ${h} shown: ${headers.join(' | ')}`);
+  assert.ok(!headers.some((h) => h.includes('/')), 'no dependency columns');
+  const baseline = rows.find((r) => r.Experiment !== 'workspace' && !r.Experiment?.includes('['));
+  const exp = rows.find((r) => r.Experiment?.includes('[margin]'));
+  assert.ok(baseline && exp, `rows for the baseline and the experiment:\n${out}`);
+  for (const r of [baseline, exp]) assert.match(r['model.score']!, /^0\.\d+$/, `${r.Experiment}: model Score shown`);
+  assert.equal(exp.margin_click, '0.05');
+  assert.match(baseline.margin_click!, /^0\.\d+$/);
+  assert.notEqual(baseline.margin_click, '0.05');
+
+  // the plain command, as its pager lays it out (DVC renders up to 1024 columns): the headline metrics come first
+  const plain = run(dir, 'env', ['COLUMNS=1024', 'dvc', 'exp', 'show', '--no-pager']);
+  const header = plain.split('\n').find((l) => l.includes('Experiment'))!;
+  const end = Math.max(...HEADLINE.map((h) => header.indexOf(h) + h.length));
+  assert.ok(HEADLINE.every((h) => header.includes(h)) && end <= 200, `dvc exp show: the headline metrics end at column ${end}:\n${header}`);
+}
 
 test('dvc repro, a no-op second repro, and experiments that rerun only what changed', { timeout: 900_000 }, (t) => {
   if (!existsSync(DVC_BIN)) return t.skip('no .venv/bin/dvc (run npm run setup)');
@@ -20,6 +65,7 @@ test('dvc repro, a no-op second repro, and experiments that rerun only what chan
 
   const margin = run(dir, 'dvc', ['exp', 'run', '-n', 'margin', '-S', 'margin_click=0.05']);
   assert.deepEqual(stagesRun(margin), ['train', 'evaluate'], 'a train param reruns train and evaluate only');
+  checkNarrowExpShow(dir);
   run(dir, 'git', ['checkout', '--', '.']);
   run(dir, 'dvc', ['checkout', '-q']);
 

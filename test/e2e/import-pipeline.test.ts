@@ -52,8 +52,10 @@ test("README's import recipe: dvc stage add puts import in front of ingest; the 
   const manifest = JSON.parse(readFileSync(join(dir, 'data/ingest/manifest.json'), 'utf8')) as { users: number; items: number; events: number; source: string };
   assert.deepEqual([manifest.users, manifest.items, manifest.events], [120, 60, 1440]);
   assert.match(manifest.source, /data\/raw\/imported/);
-  const metrics = JSON.parse(readFileSync(join(dir, 'metrics/evaluate.json'), 'utf8')) as { model: { count: number; score: number } };
-  assert.equal(metrics.model.count, 120, 'every user has a test target');
+  const report = JSON.parse(readFileSync(join(dir, 'reports/evaluate.json'), 'utf8')) as { model: { count: number; score: number } };
+  assert.equal(report.model.count, 120, 'every user has a test target');
+  const metrics = JSON.parse(readFileSync(join(dir, 'metrics/evaluate.json'), 'utf8')) as { model: { score: number } };
+  assert.equal(metrics.model.score, report.model.score);
   assert.ok(metrics.model.score >= 0 && metrics.model.score <= 1);
 
   const again = run(dir, 'dvc', ['repro']);

@@ -60,5 +60,5 @@ export async function saveTinyModel(a: Artifacts, modelDir: string, which: 'best
 
 /** The evaluate stage's argv for outputs under `out`. */
 export function evaluateArgs(a: Artifacts, modelDir: string, out: string): string[] {
-  return [a.raw, a.ingest, a.features, modelDir, join(out, 'metrics', 'evaluate.json'), join(out, 'plots'), join(out, 'predict')];
+  return [a.raw, a.ingest, a.features, modelDir, join(out, 'metrics', 'evaluate.json'), join(out, 'reports', 'evaluate.json'), join(out, 'plots'), join(out, 'predict')];
 }

@@ -24,7 +24,7 @@ interface Metrics {
 const EVERY_STEP = { num_epochs: 3, eval_every_steps: 1, loss_negatives: 'mixed', tower_init: 'trunc_normal', train_windows: 'last' };
 const readText = (path: string): string => readFileSync(path, 'utf8');
 const lines = (out: string, plot: string): string[] => readText(join(a.dir, out, 'plots', plot)).trim().split('\n');
-const metrics = (out: string): Metrics => JSON.parse(readText(join(a.dir, out, 'metrics', 'train.json'))) as Metrics;
+const metrics = (out: string): Metrics => JSON.parse(readText(join(a.dir, out, 'reports', 'train.json'))) as Metrics;
 const outputs = (out: string): string[] => trainOutputs(join(a.dir, out));
 
 async function train(out: string, over: Record<string, unknown>): Promise<string> {
@@ -112,7 +112,7 @@ test('SIGKILL one validation before the stop (mid-patience), then resume: true â
   await exited;
   assert.equal(ck?.step, target, 'killed right after the checkpoint one validation before the stop');
   assert.ok(!shouldStop(ck!.scores, patience) && shouldStop(ck!.scores, patience - 1), 'the checkpoint is mid-patience');
-  assert.ok(!existsSync(join(out, 'metrics', 'train.json')), 'the killed run wrote no metrics');
+  assert.ok(!existsSync(join(out, 'metrics', 'train.json')) && !existsSync(join(out, 'reports', 'train.json')), 'the killed run wrote no metrics');
   const r = await runStage('train', trainArgs(a, out), params);
   assert.equal(r.code, 0, r.stderr);
   assert.match(r.stderr, new RegExp(`resuming from .* at step ${target}`));

@@ -63,10 +63,10 @@ export function sharedArtifacts(): Artifacts {
 
 /** Everything a repeated or resumed run must reproduce byte for byte, under a run's output folder. */
 export function trainOutputs(runDir: string): string[] {
-  return ['metrics/train.json', 'plots/steps.tsv', 'plots/valid.tsv', 'model/final/weights.bin', 'model/best/weights.bin'].map((f) => readFileSync(join(runDir, f), 'utf8'));
+  return ['metrics/train.json', 'reports/train.json', 'plots/steps.tsv', 'plots/valid.tsv', 'model/final/weights.bin', 'model/best/weights.bin'].map((f) => readFileSync(join(runDir, f), 'utf8'));
 }
 
 /** The train stage's argv for outputs under `out`. */
 export function trainArgs(a: Artifacts, out: string): string[] {
-  return [a.ingest, a.features, a.negatives, join(out, 'model'), join(out, 'metrics', 'train.json'), join(out, 'plots')];
+  return [a.ingest, a.features, a.negatives, join(out, 'model'), join(out, 'metrics', 'train.json'), join(out, 'reports', 'train.json'), join(out, 'plots')];
 }

@@ -27,11 +27,11 @@ function meanLossOf(steps: Record<string, number>[], epoch: number): number {
   return rows.reduce((s, r) => s + r['loss']!, 0) / rows.length;
 }
 
-/** Runs train into `out` and returns its metrics (failing with the stage's stderr). */
+/** Runs train into `out` and returns its report, every number (failing with the stage's stderr). */
 async function train(out: string, over: Record<string, unknown> = {}): Promise<Metrics> {
   const r = await runStage('train', trainArgs(a, join(a.dir, out)), writeParams(a.dir, `${out}.yaml`, over));
   assert.equal(r.code, 0, r.stderr);
-  return JSON.parse(readText(join(a.dir, out, 'metrics', 'train.json'))) as Metrics;
+  return JSON.parse(readText(join(a.dir, out, 'reports', 'train.json'))) as Metrics;
 }
 
 const outputs = (out: string): string[] => trainOutputs(join(a.dir, out));
@@ -46,6 +46,9 @@ test('training loss falls and the validation Score rises; model, metrics and plo
   assert.ok(evals[2]!['score']! > evals[0]!['score']!, `Score ${evals[0]!['score']} → ${evals[2]!['score']}`);
   assert.equal(m.steps, steps[steps.length - 1]!['step']);
   assert.equal(m.best!.score, Math.max(...evals.map((r) => r['score']!)));
+  assert.deepEqual(m.last!.score, evals[2]!['score']);
+  const headline = JSON.parse(readText(join(a.dir, 'run-a', 'metrics', 'train.json'))) as unknown;
+  assert.deepEqual(headline, { steps: m.steps, best: { score: m.best!.score, step: m.best!.step } }, 'the metrics file holds the headline numbers only');
   for (const dir of ['final', 'best', 'checkpoint']) assert.ok(existsSync(join(a.dir, 'run-a', 'model', dir)), `model/${dir} exists`);
   const config = JSON.parse(readText(join(a.dir, 'run-a', 'model', 'final', 'config.json'))) as { maxlen: number; hiddenUnits: number };
   assert.deepEqual([config.maxlen, config.hiddenUnits], [20, 16]);
@@ -86,9 +89,9 @@ test('SIGKILL after a checkpoint, then resume: true → the same final metrics a
   child.kill('SIGKILL');
   await exited;
   const cursor = (JSON.parse(readText(index)) as { cursor: { step: number } }).cursor;
-  const total = (JSON.parse(readText(join(a.dir, 'run-a', 'metrics', 'train.json'))) as Metrics).steps;
+  const total = (JSON.parse(readText(join(a.dir, 'run-a', 'reports', 'train.json'))) as Metrics).steps;
   assert.ok(cursor.step < total, `killed at step ${cursor.step} of ${total}`);
-  assert.ok(!existsSync(join(out, 'metrics', 'train.json')), 'the killed run wrote no metrics');
+  assert.ok(!existsSync(join(out, 'metrics', 'train.json')) && !existsSync(join(out, 'reports', 'train.json')), 'the killed run wrote no metrics');
   const r = await runStage('train', trainArgs(a, out), params);
   assert.equal(r.code, 0, r.stderr);
   assert.match(r.stderr, new RegExp(`resuming from .* at step ${cursor.step}`));
