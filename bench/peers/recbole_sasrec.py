@@ -2,7 +2,7 @@
 
 Usage (setup once: bash bench/peers/setup-recbole.sh):
   .venv-bench/bin/python bench/peers/recbole_sasrec.py <taac-raw-dir> [--seeds 1,2,3] [--epochs N] [--out TSV]
-      [--threads 2] [--mask-history on|off] [--keep-workdir]
+      [--threads 2] [--mask-history on|off] [--keep-workdir] [--workdir DIR]
 
 What it measures. Reads <taac-raw-dir>/seq.jsonl (SPEC §3: one user per line, a JSON array of records
 [user_id, item_id, user_feature, item_feature, action_type, timestamp]), drops user-profile records (item_id null)
@@ -45,6 +45,15 @@ FullSortEvalDataLoader passes no history index when MODEL_TYPE is SEQUENTIAL; on
 the target itself stays rankable). --mask-history on (default) does the same here, for validation (so early
 stopping too) and test; the test figures without the mask (stock RecBole behaviour, same checkpoint) are printed
 as the last two columns either way. --mask-history off runs stock RecBole throughout.
+
+Resuming (--workdir DIR). A converged run takes hours on a 2-core CPU (MovieLens-100k: 5-9 minutes an epoch, 20+
+epochs), longer than a working session. With --workdir the atomic files and checkpoints live in DIR instead of a
+temp dir, and after every epoch saved-<seed>/ holds last.pth (model, optimizer, RecBole's early-stopping counter and
+best score, as RecBole's own resume_checkpoint reads them), best.pth (the best-valid model) and progress.json (the
+epoch log, the best epoch's validation figures, train seconds so far, and the seed's row once finished). Rerunning
+with the same DIR resumes each unfinished seed after its last finished epoch and reuses finished seeds' rows. The
+torch RNG is not restored, so a resumed run is not bit-identical to an uninterrupted one (dropout masks and batch
+order differ after the resume); train seconds add up the epochs actually run.
 
 Columns: dataset, seed, epochs run, best epoch, best valid HR@10, NDCG@10, test HR@10, NDCG@10, test Score, train
 seconds (wall time of RecBole's fit: training epochs plus the per-epoch validation), test HR@10 / NDCG@10 unmasked.
@@ -235,28 +244,60 @@ def run_seed(seed: int, args, users, data_dir: str, work_dir: str) -> dict:
     trainer.history = histories(users, dataset)
     trainer.split_of = {id(valid_data): 0, id(test_data): 1}
 
-    best = {"epoch": -1, "score": -1.0}
+    # Checkpoints (see "Resuming"): best.pth is RecBole's best-valid model, last.pth the state after the last
+    # finished epoch, progress.json the epoch log, the best epoch's validation result and the seed's final row.
+    ck_dir = os.path.join(work_dir, f"saved-{seed}")
+    os.makedirs(ck_dir, exist_ok=True)
+    best_file, last_file, progress_file = (os.path.join(ck_dir, n) for n in ("best.pth", "last.pth", "progress.json"))
+    trainer.saved_model_file = best_file
+    progress = {"epochs": [], "best": {"epoch": -1, "score": -1.0}, "best_valid": None, "train_s": 0.0, "result": None}
+    if os.path.isfile(progress_file):
+        with open(progress_file, encoding="utf-8") as f:
+            progress = json.load(f)
+        if progress["result"] is not None:
+            log(f"seed {seed}: finished earlier in {work_dir} ({len(progress['epochs'])} epochs); its row is reused")
+            return progress["result"]
+        trainer.resume_checkpoint(last_file)
+        trainer.saved_model_file = best_file  # resume_checkpoint points it at the file it read
+        trainer.epochs_run = len(progress["epochs"])
+        log(f"seed {seed}: resuming after epoch {trainer.start_epoch} from {last_file} (best valid NDCG@10 "
+            f"{progress['best']['score']:.4f} at epoch {progress['best']['epoch']}, {trainer.cur_step} epochs since)")
+    best = progress["best"]
     t_epoch = [time.time()]
+
+    def save_progress():
+        tmp = f"{progress_file}.tmp"
+        with open(tmp, "w", encoding="utf-8") as f:
+            json.dump(progress, f)
+        os.replace(tmp, progress_file)
 
     def on_epoch(epoch_idx, valid_score):
         now = time.time()
         if valid_score >= best["score"]:  # RecBole's early_stopping updates on ties too
             best.update(epoch=epoch_idx + 1, score=valid_score)
+            progress["best_valid"] = {k: float(v) for k, v in trainer.best_valid_result.items()}
+        progress["epochs"].append(valid_score)
+        progress["train_s"] += now - t_epoch[0]
+        trainer._save_checkpoint(epoch_idx, verbose=False, saved_model_file=f"{last_file}.tmp")
+        os.replace(f"{last_file}.tmp", last_file)
+        save_progress()  # after last.pth: a kill between the two loses that epoch's log entry, not its training
         log(f"seed {seed} epoch {epoch_idx + 1}: valid NDCG@10 {valid_score:.4f} "
             f"(best {best['score']:.4f} at epoch {best['epoch']}), {now - t_epoch[0]:.1f} s")
         t_epoch[0] = now
 
-    t0 = time.time()
-    _, valid_result = trainer.fit(train_data, valid_data, saved=True, show_progress=False, callback_fn=on_epoch)
-    train_s = time.time() - t0
-    test_result = trainer.evaluate(test_data, load_best_model=True, show_progress=False)
+    trainer.fit(train_data, valid_data, saved=True, show_progress=False, callback_fn=on_epoch)
+    valid_result = progress["best_valid"]
+    test_result = trainer.evaluate(test_data, load_best_model=True, model_file=best_file, show_progress=False)
     trainer.mask_on = False
     unmasked = trainer.evaluate(test_data, load_best_model=False, show_progress=False)  # same (best) weights
     hr, ndcg = test_result["hit@10"], test_result["ndcg@10"]
-    return {"seed": seed, "epochs": trainer.epochs_run, "best_epoch": best["epoch"],
-            "valid_HR@10": valid_result["hit@10"], "valid_NDCG@10": valid_result["ndcg@10"],
-            "test_HR@10": hr, "test_NDCG@10": ndcg, "test_Score": 0.31 * hr + 0.69 * ndcg, "train_s": train_s,
-            "test_HR@10_unmasked": unmasked["hit@10"], "test_NDCG@10_unmasked": unmasked["ndcg@10"]}
+    progress["result"] = {"seed": seed, "epochs": trainer.epochs_run, "best_epoch": best["epoch"],
+                          "valid_HR@10": valid_result["hit@10"], "valid_NDCG@10": valid_result["ndcg@10"],
+                          "test_HR@10": hr, "test_NDCG@10": ndcg, "test_Score": 0.31 * hr + 0.69 * ndcg,
+                          "train_s": progress["train_s"], "test_HR@10_unmasked": unmasked["hit@10"],
+                          "test_NDCG@10_unmasked": unmasked["ndcg@10"]}
+    save_progress()
+    return progress["result"]
 
 
 def write_tsv(rows: list[dict], name: str, out: str) -> str:
@@ -294,6 +335,8 @@ def main() -> None:
     ap.add_argument("--mask-history", choices=["on", "off"], default="on",
                     help="mask the history in full ranking, as our evaluate's exclude_history (default on)")
     ap.add_argument("--keep-workdir", action="store_true", help="keep the temp dir (atomic files, logs, checkpoints)")
+    ap.add_argument("--workdir", help="a lasting work dir instead of a temp one: checkpoints every epoch, and a rerun "
+                    "with the same dir resumes each seed where it stopped (finished seeds are reused)")
     args = ap.parse_args()
     sys.argv = sys.argv[:1]  # RecBole's Config also parses --key=value from sys.argv
     seeds = [int(s) for s in args.seeds.split(",") if s.strip()]
@@ -310,7 +353,8 @@ def main() -> None:
     log(f"SASRec (RecBole 1.2.1 defaults): 2 layers, hidden 64, 2 heads, inner 256, dropout 0.5/0.5, CE over all items, "
         f"max len 50, batch 2048, lr 0.001; early stop on valid NDCG@10 (10 epochs), max {args.epochs} epochs; "
         f"history mask {args.mask_history}; {args.threads} threads")
-    work_dir = tempfile.mkdtemp(prefix="recbole-sasrec-")
+    work_dir = os.path.abspath(args.workdir) if args.workdir else tempfile.mkdtemp(prefix="recbole-sasrec-")
+    os.makedirs(work_dir, exist_ok=True)
     rows = []
     try:
         data_dir = os.path.join(work_dir, "data")
@@ -328,7 +372,7 @@ def main() -> None:
         finally:
             os.chdir(cwd)
     finally:
-        if args.keep_workdir:
+        if args.keep_workdir or args.workdir:
             log(f"kept {work_dir}")
         else:
             shutil.rmtree(work_dir, ignore_errors=True)
