@@ -287,6 +287,8 @@ def run_seed(seed: int, args, users, data_dir: str, work_dir: str) -> dict:
 
     trainer.fit(train_data, valid_data, saved=True, show_progress=False, callback_fn=on_epoch)
     valid_result = progress["best_valid"]
+    if valid_result is None:  # e.g. a work dir seeded from a bare checkpoint: validate the best model again
+        valid_result = trainer.evaluate(valid_data, load_best_model=True, model_file=best_file, show_progress=False)
     test_result = trainer.evaluate(test_data, load_best_model=True, model_file=best_file, show_progress=False)
     trainer.mask_on = False
     unmasked = trainer.evaluate(test_data, load_best_model=False, show_progress=False)  # same (best) weights
