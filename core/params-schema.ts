@@ -74,6 +74,7 @@ export const PARAM_TYPES = {
   temperature: num(1e-6),
   num_negatives: int(0),
   loss_negatives: oneOf('auto', 'mixed', 'all_items', 'sampled'),
+  train_exclude_history: bool,
   neg_cache_steps: int(0),
   neg_cache_on_cpu: bool,
   margin_click: num(),

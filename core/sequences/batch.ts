@@ -9,6 +9,7 @@ import type { SequenceBatch } from '../model/batch.ts';
 import { TOKEN_ITEM, TOKEN_USER, TOKEN_USER_DEFAULT } from '../model/batch.ts';
 import type { FeatureSchema } from '../model/config.ts';
 import type { Cuts } from './cut.ts';
+import type { SeenItems } from './seen-items.ts';
 import { TIME_NEXT_GAP_FID } from './feature-schema.ts';
 import type { ItemStore } from './item-store.ts';
 import type { UserShard } from './user-shards.ts';
@@ -24,6 +25,8 @@ export interface BatchPositives {
   item: Int32Array; // [B, N] item idx of the next item (0 = no positive here)
   action: Int32Array; // [B, N] its action
   isPositive: Uint8Array; // [B, N] 1 where a known next item exists
+  /** train_exclude_history: per positive (flattened [B, N] order), the items the user saw before it (seen-items.ts) */
+  seen?: SeenItems;
 }
 
 export interface CutBatch {

@@ -11,6 +11,9 @@
 // step's negatives]; its logits become s_ij − logQ_j, so Σ_j exp(s_ij − logQ_j) over the drawn negatives
 // estimates Σ over the whole catalogue (importance sampling; Bengio & Senécal 2008, Jean et al. 2015, the
 // logQ correction of Yi et al. 2019). The positive is always present, so its logit is not corrected.
+// Excluded items (train_exclude_history): a row may list items that are no negatives for it — the user's
+// history, which ranking with exclude_history never recommends; their columns are masked in that row
+// exactly as accidental hits are.
 import * as tf from '@tensorflow/tfjs';
 import { logSumExp, matMul2d, matMulT } from '../ops/fast-ops.ts';
 
@@ -36,6 +39,13 @@ export interface InfoNceInput {
   positiveActions: ArrayLike<number>; // [M] 0 exposure, 1 click, 2 conversion
   weights: Float32Array; // [M] sample weights (positionWeights), constants
   banks: NegativeBank[];
+  excluded?: RowItems; // per row, items masked out of its negatives (absent = none)
+}
+
+/** CSR item lists, one per positive row: row i's items are items[ptr[i] .. ptr[i + 1]). */
+export interface RowItems {
+  ptr: Int32Array; // [M + 1]
+  items: Int32Array;
 }
 
 /** Masked logits sit at this value: finite, so a fully masked chunk gives no NaN, and exp() of it is 0. */
@@ -85,8 +95,13 @@ interface Chunk {
   hits: number[]; // flat pairs row, col (col within the chunk)
 }
 
-/** Chunks of every bank, with accidental hits found through an id → positive rows index (O(M + K)). */
-function planChunks(positiveIds: Int32Array, banks: NegativeBank[], chunk: number): Chunk[] {
+/**
+ * Chunks of every bank, with the cells to mask: accidental hits, found through an id → positive rows index
+ * (O(M + K)), and each row's excluded items, found through an id → columns index of the bank.
+ */
+function planChunks(positiveIds: Int32Array, banks: NegativeBank[], chunk: number, excluded?: RowItems): Chunk[] {
+  const M = positiveIds.length;
+  if (excluded !== undefined && excluded.ptr.length !== M + 1) throw new Error(`InfoNCE: excluded items for ${excluded.ptr.length - 1} rows, expected ${M}`);
   const rowsOf = new Map<number, number[]>();
   positiveIds.forEach((id, row) => {
     const rows = rowsOf.get(id);
@@ -98,6 +113,7 @@ function planChunks(positiveIds: Int32Array, banks: NegativeBank[], chunk: numbe
     const K = bank.emb.shape[0];
     if (bank.ids.length !== K) throw new Error(`InfoNCE: negative bank ${b} has ${K} rows but ${bank.ids.length} ids`);
     if (bank.logQ !== undefined && bank.logQ.length !== K) throw new Error(`InfoNCE: negative bank ${b} has ${K} rows but ${bank.logQ.length} logQ values`);
+    const first = chunks.length;
     for (let start = 0; start < K; start += chunk) {
       const size = Math.min(chunk, K - start);
       const hits: number[] = [];
@@ -105,6 +121,23 @@ function planChunks(positiveIds: Int32Array, banks: NegativeBank[], chunk: numbe
         for (const row of rowsOf.get(bank.ids[start + col]!) ?? []) hits.push(row, col);
       }
       chunks.push({ bank: b, start, size, hits });
+    }
+    if (excluded === undefined || excluded.items.length === 0) return;
+    const colsOf = new Map<number, number[]>();
+    bank.ids.forEach((id, col) => {
+      const cols = colsOf.get(id);
+      if (cols === undefined) colsOf.set(id, [col]);
+      else cols.push(col);
+    });
+    for (let row = 0; row < M; row++) {
+      for (let k = excluded.ptr[row]!; k < excluded.ptr[row + 1]!; k++) {
+        const item = excluded.items[k]!;
+        if (item === positiveIds[row]) continue; // already masked as an accidental hit
+        for (const col of colsOf.get(item) ?? []) {
+          const c = chunks[first + Math.floor(col / chunk)]!;
+          c.hits.push(row, col - c.start);
+        }
+      }
     }
   });
   return chunks;
@@ -147,7 +180,7 @@ export function streamedInfoNce(input: InfoNceInput, params: InfoNceParams): tf.
 
   const invT = 1 / params.temperature;
   const margins = marginsOf(input.positiveActions, params);
-  const chunks = planChunks(positiveIds, banks, params.chunk);
+  const chunks = planChunks(positiveIds, banks, params.chunk, input.excluded);
   const trainable = banks.map((b, i) => ({ b, i })).filter(({ b }) => !b.detached).map(({ i }) => i);
   const nBanks = banks.length;
 
@@ -220,7 +253,10 @@ export function referenceInfoNce(input: InfoNceInput, params: InfoNceParams): tf
     for (const bank of banks) {
       const K = bank.emb.shape[0];
       const mask = new Float32Array(M * K);
-      for (let i = 0; i < M; i++) for (let j = 0; j < K; j++) if (bank.ids[j] === positiveIds[i]) mask[i * K + j] = MASKED;
+      for (let i = 0; i < M; i++) {
+        const excluded = input.excluded ? input.excluded.items.subarray(input.excluded.ptr[i], input.excluded.ptr[i + 1]) : new Int32Array(0);
+        for (let j = 0; j < K; j++) if (bank.ids[j] === positiveIds[i] || excluded.includes(bank.ids[j]!)) mask[i * K + j] = MASKED;
+      }
       const logits = tf.add(tf.mul(tf.matMul(query, bank.emb, false, true), invT), tf.tensor2d(mask, [M, K]));
       columns.push(bank.logQ === undefined ? logits : tf.sub(logits, tf.tensor2d(bank.logQ, [1, K])));
     }

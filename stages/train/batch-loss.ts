@@ -8,7 +8,8 @@
 //     all_items = every item of the catalogue (shared, trainable)     [V, D]: a full softmax
 //     sampled   = the distinct items of the positives and of K uniform draws (shared, trainable) [U, D],
 //                 each column logQ-corrected (core/train/sampled-softmax.ts): a sampled full softmax
-//   loss = streamed InfoNCE with margins, temperature, position weights and accidental-hit masking
+//   loss = streamed InfoNCE with margins, temperature, position weights and accidental-hit masking; with
+//          train_exclude_history (cb.positives.seen) each row's history items are masked out of its negatives too
 //        + l2_emb · ‖W‖ for every item embedding table (the seed's torch.norm penalty)
 import * as tf from '@tensorflow/tfjs';
 import { gatherRows } from '../../core/ops/fast-ops.ts';
@@ -130,7 +131,7 @@ export function batchLoss(
     const negative = columns ? items : (tf.slice(items, [M, 0], [K, D]) as tf.Tensor2D); // [K, D]
     kept.negatives = tf.keep(negative);
     const banks = negativeBanks(negative, columns?.ids ?? negativeIds, positive, positiveIds, memory, s.loss_negatives, columns?.logQ);
-    let loss: tf.Scalar = streamedInfoNce({ query, positive, positiveIds, positiveActions, weights, banks }, s);
+    let loss: tf.Scalar = streamedInfoNce({ query, positive, positiveIds, positiveActions, weights, banks, excluded: positives.seen }, s);
     for (const table of itemTables) if (s.l2_emb > 0) loss = tf.add(loss, tf.mul(tf.norm(table), s.l2_emb));
     return loss;
   }, vars);

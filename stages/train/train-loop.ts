@@ -14,6 +14,7 @@ import type { Progress } from '../../core/progress.ts';
 import { Rng } from '../../core/rng.ts';
 import { buildCutBatch } from '../../core/sequences/batch.ts';
 import { selectCuts } from '../../core/sequences/cut.ts';
+import { seenBeforePositives } from '../../core/sequences/seen-items.ts';
 import { GradAccumulator, type NamedGrads, clipNormAt } from '../../core/train/adamw.ts';
 import { SampledNegatives } from '../../core/train/sampled-softmax.ts';
 import { type CosineSchedule, cosineLr, warmupSteps } from '../../core/train/schedule.ts';
@@ -116,7 +117,9 @@ async function runEpoch(run: TrainRun, s: TrainState, epoch: number, perEpoch: n
     for (let b = epoch === s.cursor.epoch ? s.cursor.batch : 0; b < plan.length; b++) {
       const step = s.cursor.step; // optimizer steps done before this micro-batch's update
       const { shard, train } = data.load(plan[b]!.shard);
-      const cb = buildCutBatch(selectCuts(train, plan[b]!.rows), shard, data.store, c.maxlen, 'train');
+      const cuts = selectCuts(train, plan[b]!.rows);
+      const cb = buildCutBatch(cuts, shard, data.store, c.maxlen, 'train');
+      if (p.train_exclude_history) cb.positives.seen = seenBeforePositives(cuts, shard, cb);
       const negativeIds = allItems ?? (proposal ? proposal.draw(p.num_negatives, s.negativesRng) : run.sampler.draw(p.num_negatives, s.negativesRng));
       const dropoutSeed = new Rng(p.seed, DROPOUT_STREAM + epoch * perEpoch + b).nextU32();
       const r = batchLoss(s.model, data.store, cb, negativeIds, s.bank.banks(), settings, dropoutSeed, proposal);
