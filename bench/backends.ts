@@ -4,8 +4,8 @@
 // gradient. Prints median ms per op; nothing is written.
 // Run: node --import tsx bench/backends.ts   (TF_ENABLE_ONEDNN_OPTS=0 to compare oneDNN off)
 import * as tf from '@tensorflow/tfjs';
-import { initBackend, type LoadedBackend } from '../core/backend.ts';
-import { Rng } from '../core/rng.ts';
+import { initBackend, type LoadedBackend } from '../core/ops/backend.ts';
+import { Rng } from '../core/random/rng.ts';
 
 const ROWS = 64 * 51;      // B * tokens per sequence
 const D = 64;

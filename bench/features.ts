@@ -4,10 +4,10 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type IngestManifest, Role, eventShardPath, itemTablePath, shardName, userShardPath } from '../core/artifacts.ts';
-import { flat, makeTable, writeArrowFile } from '../core/arrow-io.ts';
-import { stableJson } from '../core/atomic.ts';
-import { Rng } from '../core/rng.ts';
+import { type IngestManifest, Role, eventShardPath, itemTablePath, shardName, userShardPath } from '../core/artifacts/artifacts.ts';
+import { flat, makeTable, writeArrowFile } from '../core/artifacts/arrow-io.ts';
+import { stableJson } from '../core/stage/atomic.ts';
+import { Rng } from '../core/random/rng.ts';
 import { buildFeatures } from '../stages/features/build-features.ts';
 import { loadCalendar } from '../core/time/calendar.ts';
 import { ItemDynamicAccumulator } from '../stages/features/item-dynamic.ts';

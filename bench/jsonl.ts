@@ -4,8 +4,8 @@ import { createWriteStream, existsSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { once } from 'node:events';
-import { Rng } from '../core/rng.ts';
-import { readJsonLines } from '../core/jsonl.ts';
+import { Rng } from '../core/random/rng.ts';
+import { readJsonLines } from '../core/taac/jsonl.ts';
 
 const ITEM_FIDS = ['112', '117', '118', '119', '120', '100', '101', '102', '122', '114', '116', '121', '111'];
 

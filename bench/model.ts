@@ -4,10 +4,10 @@
 // Usage: npx tsx bench/model.ts [--backends wasm,cpu] [--reps 5]
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
-import { loadParams } from '../core/params.ts';
+import { loadParams } from '../core/stage/params.ts';
 import { buildModelConfig, type FeatureSchema, type ModelConfig } from '../core/model/config.ts';
 import { initModel, lastPosition } from '../core/model/sequence-model.ts';
-import { randomBatch, randomTargets } from '../core/model/random-batch.ts';
+import { randomBatch, randomTargets } from '../test/helpers/random-batch.ts';
 
 const cat = (fids: string[], vocab: number) => fids.map((fid) => ({ fid, vocab }));
 const FEATURES: FeatureSchema = {

@@ -1,7 +1,7 @@
 // Draw throughput of BucketSampler: `npx tsx bench/negatives.ts [items] [draws]`.
 // Buckets sized like a Zipf catalogue (most items rarely exposed), seed weights, with and without exclusion.
-import { BucketSampler } from '../core/negative-sampler.ts';
-import { Rng } from '../core/rng.ts';
+import { BucketSampler } from '../core/train/negative-sampler.ts';
+import { Rng } from '../core/random/rng.ts';
 
 const items = Number(process.argv[2] ?? 1_000_000);
 const draws = Number(process.argv[3] ?? 10_000_000);

@@ -2,10 +2,10 @@
 // backend's raw float32 matMul on the same shapes (the ceiling), random unit vectors.
 // Usage: npx tsx bench/topk.ts [backend=cpu|wasm|tensorflow] [queries=2000] [items=50000] [D=64] [k=200] [chunk=4096]
 import * as tf from '@tensorflow/tfjs';
-import { initBackend, type BackendName } from '../core/backend.ts';
-import { Rng } from '../core/rng.ts';
-import { gemmItems, rankOfGemm } from '../core/rank-gemm.ts';
-import { rankOf, topK, topKTf } from '../core/topk.ts';
+import { initBackend, type BackendName } from '../core/ops/backend.ts';
+import { Rng } from '../core/random/rng.ts';
+import { gemmItems, rankOfGemm } from '../core/ranking/rank-gemm.ts';
+import { rankOf, topK, topKTf } from '../core/ranking/topk.ts';
 
 const [backend = 'cpu', ...sizes] = process.argv.slice(2);
 const [Q, I, D, k, chunkItems] = [2000, 50000, 64, 200, 4096].map((def, j) => (sizes[j] ? Number(sizes[j]) : def)) as [number, number, number, number, number];

@@ -12,22 +12,22 @@
 //      npx tsx bench/train-step.ts --child tensorflow --profile   (per-phase timing of one backend)
 //      npx tsx bench/train-step.ts --child tensorflow --kernels   (tf.profile: kernel time by op over one step;
 //      add --shapes to split each op by output shape, --top N for more rows, --sequence for every kernel in
-//      order; raw TF ops called through tfjs-node's backend (core/native-ops.ts) are not listed)
+//      order; raw TF ops called through tfjs-node's backend (core/ops/native.ts) are not listed)
 //      RACE_OVERRIDE='{"dropoutRate":0}' npx tsx bench/train-step.ts --child tensorflow   (ablations: ModelConfig
 //      fields merged into ours; the PyTorch peer does not read it)
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs';
-import { type LoadedBackend, initBackend } from '../core/backend.ts';
+import { type LoadedBackend, initBackend } from '../core/ops/backend.ts';
 import type { ModelConfig } from '../core/model/config.ts';
 import { validateModelConfig } from '../core/model/config.ts';
-import { TOKEN_PAD } from '../core/model/batch.ts';
+import { TOKEN_PAD } from '../core/model/inputs.ts';
 import { gatherRows } from '../core/ops/fast-ops.ts';
 import { initModel } from '../core/model/sequence-model.ts';
 import type { ModelParams } from '../core/model/init.ts';
-import { randomBatch, randomTargets } from '../core/model/random-batch.ts';
-import { Rng } from '../core/rng.ts';
+import { randomBatch, randomTargets } from '../test/helpers/random-batch.ts';
+import { Rng } from '../core/random/rng.ts';
 import { AdamW, decayFromKinds, type NamedGrads } from '../core/train/adamw.ts';
 import { type InfoNceParams, streamedInfoNce } from '../core/train/infonce.ts';
 

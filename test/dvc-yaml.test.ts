@@ -32,15 +32,21 @@ function loadedParams(mainFile: string): string[] {
   return [...m[1]!.matchAll(/'([a-z0-9_]+)'/g)].map((x) => x[1]!).sort();
 }
 
+/** Fails naming the first file of `name`'s import closure that no dep covers, and any import of another stage. */
+function assertDepsCover(name: string, deps: string[]): void {
+  for (const file of importClosure(`stages/${name}/main.ts`)) {
+    const covered = deps.some((d) => file === d || file.startsWith(d.endsWith('/') ? d : d + '/'));
+    assert.ok(covered, `${name} imports ${relative('.', file)} but its deps do not list it`);
+    assert.ok(!file.startsWith('stages/') || file.startsWith(`stages/${name}/`), `${name} imports ${file}, another stage's code (shared code lives in core/)`);
+  }
+}
+
 for (const [name, stage] of Object.entries(dvc.stages)) {
   test(`dvc.yaml stage ${name}: deps cover its imports, params match what it loads`, () => {
     const main = `stages/${name}/main.ts`;
     assert.ok(stage.cmd.includes(main), `cmd runs ${main}`);
     const deps = (stage.deps ?? []).map((d) => normalize(d));
-    for (const file of importClosure(main)) {
-      const covered = deps.some((d) => file === d || file.startsWith(d.endsWith('/') ? d : d + '/'));
-      assert.ok(covered, `${name} imports ${relative('.', file)} but dvc.yaml does not list it in deps`);
-    }
+    assertDepsCover(name, deps);
     for (const d of deps) {
       if (d.startsWith('data/') || d.startsWith('models/') || d.includes('${')) continue;
       assert.ok(existsSync(join(root, d)), `${name} dep ${d} exists`);
@@ -48,3 +54,12 @@ for (const [name, stage] of Object.entries(dvc.stages)) {
     assert.deepEqual([...(stage.params ?? [])].sort(), loadedParams(main));
   });
 }
+
+test("README's import recipe (dvc stage add): its -d deps cover the import stage's imports", () => {
+  const readme = readFileSync(join(root, 'README.md'), 'utf8');
+  const recipe = readme.match(/<!-- import-stage-recipe[^>]*-->\s*```sh\n([\s\S]*?)```/)?.[1];
+  assert.ok(recipe, 'README has the import-stage-recipe block');
+  const deps = [...recipe.matchAll(/-d (\S+)/g)].map((m) => normalize(m[1]!));
+  for (const d of deps) if (!d.startsWith('data/')) assert.ok(existsSync(join(root, d)), `recipe dep ${d} exists`);
+  assertDepsCover('import', deps);
+});

@@ -1,8 +1,8 @@
 // Typed-array plumbing from the batch layouts (batch.ts) to each branch's rows (towers.ts): picks
 // the columns of every field in the branch layout's order. Plain loops over typed arrays; no tensors.
 import type { ModelConfig } from './config.ts';
-import type { SequenceBatch, TargetItems } from './batch.ts';
-import { TOKEN_USER, TOKEN_USER_DEFAULT } from './batch.ts';
+import type { SequenceBatch, TargetItems } from './inputs.ts';
+import { TOKEN_USER, TOKEN_USER_DEFAULT } from './inputs.ts';
 import { type BranchRows, column, columnBlock, concatColumns } from './towers.ts';
 
 /** One row per token (R = B·N): the history branch. */

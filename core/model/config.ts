@@ -2,8 +2,8 @@
 // and, under `encoder`, the chosen encoder's own (HSTU or SASRec), built from params.yaml values
 // plus the feature schema the features stage discovered. Factories take plain numbers so tests
 // can build tiny models; nothing here reads files.
-import { UserError } from '../errors.ts';
-import type { Params } from '../params.ts';
+import { UserError } from '../stage/errors.ts';
+import type { Params } from '../stage/params.ts';
 
 /** One categorical feature: its column id (e.g. '100', '201', 'dyn_ctr_tier') and vocabulary size (max index + 1). */
 export interface CategoricalFeature {

@@ -3,7 +3,7 @@
 // SASRec (the anchor) has LN → L2 only.
 import * as tf from '@tensorflow/tfjs';
 import { type ModelConfig, usesSideFeatures } from './config.ts';
-import type { SequenceBatch } from './batch.ts';
+import type { SequenceBatch } from './inputs.ts';
 import type { ModelParams } from './init.ts';
 import { initLayerNorm, l2Normalize, layerNorm } from './layers.ts';
 import { film, initFilm } from './film.ts';

@@ -2,7 +2,7 @@
 // embeddings and linears, zero biases, LayerNorm γ=1 β=0, FiLM zeros. Values are drawn with the
 // project's seeded Rng in JS, so the same seed gives the same weights on every backend.
 import * as tf from '@tensorflow/tfjs';
-import { Rng } from '../rng.ts';
+import { Rng } from '../random/rng.ts';
 
 /** What a variable is, for the optimiser: no weight decay on norms/biases, l2_emb on item tables. */
 export type ParamKind = 'weight' | 'bias' | 'norm' | 'embedding' | 'itemEmbedding' | 'film';

@@ -2,7 +2,7 @@
 // ReLU, whose gradients have native kernels, live in core/ops/activations.ts).
 // Each has an init* that creates its variables and a function that applies them.
 import * as tf from '@tensorflow/tfjs';
-import type { Rng } from '../rng.ts';
+import type { Rng } from '../random/rng.ts';
 import { INIT_STD, ModelParams, filled, truncatedNormal } from './init.ts';
 import { gatherRows, matMul2d, reshapeTo } from '../ops/fast-ops.ts';
 import { dropoutMultipliers } from '../ops/keep-mask.ts';

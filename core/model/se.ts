@@ -2,7 +2,7 @@
 // two-layer bottleneck scores the fields, and each field is rescaled by its sigmoid weight, so the
 // model learns which features matter (per row) before the DNN mixes them.
 import * as tf from '@tensorflow/tfjs';
-import type { Rng } from '../rng.ts';
+import type { Rng } from '../random/rng.ts';
 import type { ModelParams } from './init.ts';
 import { initLinear, linear } from './layers.ts';
 import { relu } from '../ops/activations.ts';

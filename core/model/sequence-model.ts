@@ -6,9 +6,9 @@
 //   items:   embedTargets → L2                                [M, D]
 // Pure functions of (params, batch, options) behind it; no data or file access except save.
 import * as tf from '@tensorflow/tfjs';
-import { Rng } from '../rng.ts';
+import { Rng } from '../random/rng.ts';
 import { type ModelConfig, validateModelConfig } from './config.ts';
-import type { SequenceBatch, TargetItems } from './batch.ts';
+import type { SequenceBatch, TargetItems } from './inputs.ts';
 import { ModelParams } from './init.ts';
 import { l2Normalize, makeForwardContext } from './layers.ts';
 import { gatherRows } from '../ops/fast-ops.ts';

@@ -6,10 +6,10 @@
 // Token embeddings are 0 on padding. `itemEmb` is the item table's rows at the given item indices
 // when the caller looked them up itself (one lookup for history and targets).
 import * as tf from '@tensorflow/tfjs';
-import type { Rng } from '../rng.ts';
+import type { Rng } from '../random/rng.ts';
 import { type ModelConfig, usesSideFeatures } from './config.ts';
-import type { SequenceBatch, TargetItems } from './batch.ts';
-import { TOKEN_ITEM, TOKEN_USER, TOKEN_USER_DEFAULT } from './batch.ts';
+import type { SequenceBatch, TargetItems } from './inputs.ts';
+import { TOKEN_ITEM, TOKEN_USER, TOKEN_USER_DEFAULT } from './inputs.ts';
 import { type ModelParams, truncatedNormal } from './init.ts';
 import { embed, initEmbedding } from './layers.ts';
 import { encodeBranch, initBranch, initFeatureTables } from './towers.ts';

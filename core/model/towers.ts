@@ -6,7 +6,7 @@
 // Embedding tables ('emb.<fid>', 'emb.item') and multimodal projections ('mm.<fid>') are shared by
 // the branches; each branch has its own continuous projection, SE and DNN.
 import * as tf from '@tensorflow/tfjs';
-import type { Rng } from '../rng.ts';
+import type { Rng } from '../random/rng.ts';
 import type { CategoricalFeature, ModelConfig, MultimodalFeature, TowerInit } from './config.ts';
 import type { ModelParams } from './init.ts';
 import { embed, initEmbedding, initLinear, linear } from './layers.ts';

@@ -1,7 +1,7 @@
 // Model folders written before model_type (weights format 'hstu-weights-v1') kept the HSTU knobs
 // flat in config.json. Their weights are named as today's HSTU's, so upgrading the config is all a
 // load needs: the flat knobs move under `encoder`.
-import { UserError } from '../errors.ts';
+import { UserError } from '../stage/errors.ts';
 import type { ModelConfig } from './config.ts';
 
 const HSTU_V1_KEYS = ['linearDim', 'attentionDim', 'useRope', 'ropeTheta', 'ropePartialDim', 'attnNorm', 'timeBuckets'] as const;

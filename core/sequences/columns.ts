@@ -2,8 +2,8 @@
 // missing-value defaults applied (SPEC §4: sparse → the most frequent value, arrays → [0],
 // continuous → 0, multimodal → zeros).
 import type { Table } from 'apache-arrow';
-import { columnValues, listColumn, vectorColumn } from '../arrow-io.ts';
-import { UserError } from '../errors.ts';
+import { columnValues, listColumn, vectorColumn } from '../artifacts/arrow-io.ts';
+import { UserError } from '../stage/errors.ts';
 
 /** The sparse default of `fid` (0 when the manifest has none: then 0 stays "missing"). */
 export function sparseDefault(defaults: Record<string, number | number[]>, fid: string): number {

@@ -9,7 +9,7 @@
 // Training windows (`train_windows`): `last` = one cut per user, its last `maxlen` training events (the
 // seed's); `all` = the user's training events tiled from the end into consecutive windows of `maxlen`, one
 // cut each, so every training event is a positive exactly once an epoch however long the user's history.
-import { Role } from '../artifacts.ts';
+import { Role } from '../artifacts/artifacts.ts';
 import type { UserShard } from './user-shards.ts';
 
 export type Split = 'train' | 'valid' | 'test';

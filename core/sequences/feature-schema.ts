@@ -1,9 +1,9 @@
 // The model's FeatureSchema (core/model/config.ts) from what ingest and features discovered: which
 // feature ids each branch carries, in which order, and their vocab sizes. Every split's batches and
 // the saved model config use this one schema, so train and evaluate lay tensors out identically.
-import type { FeaturesManifest, IngestManifest } from '../artifacts.ts';
-import { readFeaturesManifest, readIngestManifest } from '../manifests.ts';
-import { UserError } from '../errors.ts';
+import type { FeaturesManifest, IngestManifest } from '../artifacts/artifacts.ts';
+import { readFeaturesManifest, readIngestManifest } from '../artifacts/manifests.ts';
+import { UserError } from '../stage/errors.ts';
 import type { CategoricalFeature, FeatureSchema } from '../model/config.ts';
 
 /** 205 is the one continuous time feature (computed per cut with 204). */

@@ -1,8 +1,8 @@
 // Item embeddings for ranking: the model's target encoder over item-store rows, a chunk at a time, copied to the
-// host as one row-major [R, D] array (what core/topk.ts ranks against). Rows past the model's item
+// host as one row-major [R, D] array (what core/ranking/topk.ts ranks against). Rows past the model's item
 // vocabulary are cold items (competition candidates the indexer never saw): they keep their own
 // features but take id 0, the "unknown item" embedding (SPEC §3).
-import type { TargetItems } from '../model/batch.ts';
+import type { TargetItems } from '../model/inputs.ts';
 import type { SequenceModel } from '../model/sequence-model.ts';
 
 /** Sets every item idx ≥ itemVocab to 0, in place. */

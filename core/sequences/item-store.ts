@@ -2,11 +2,11 @@
 // features (features items table), defaults applied, as row-major arrays indexed by item idx
 // (row 0 = padding / unknown item). History tokens and target items both read their item features
 // here, so the two branches can never disagree about an item.
-import { readArrowFile, columnValues } from '../arrow-io.ts';
-import { featureItemTablePath, itemTablePath } from '../artifacts.ts';
-import { UserError } from '../errors.ts';
+import { readArrowFile, columnValues } from '../artifacts/arrow-io.ts';
+import { featureItemTablePath, itemTablePath } from '../artifacts/artifacts.ts';
+import { UserError } from '../stage/errors.ts';
 import type { FeatureSchema } from '../model/config.ts';
-import type { TargetItems } from '../model/batch.ts';
+import type { TargetItems } from '../model/inputs.ts';
 import { arrayMatrix, floatMatrix, intMatrix, sparseMatrix, vectorMatrix } from './columns.ts';
 import type { Manifests } from './feature-schema.ts';
 

@@ -3,7 +3,7 @@
 // One function for validation (train picks best/ by it) and test (evaluate reports it), so both rank alike.
 import * as tf from '@tensorflow/tfjs';
 import { type SequenceModel, lastPosition } from '../model/sequence-model.ts';
-import { buildCutBatch } from './batch.ts';
+import { buildCutBatch } from './cut-batch.ts';
 import type { Cuts } from './cut.ts';
 import type { ItemStore } from './item-store.ts';
 import type { UserShard } from './user-shards.ts';

@@ -4,7 +4,7 @@
 // its positions, as the loss takes them — the distinct known items of the user's whole history before it
 // (the events before the window too, not only the window's tokens: the set evaluate masks for a target
 // at that point). The positive's own item is left out: it stays the target, as a ranked target does.
-import type { CutBatch } from './batch.ts';
+import type { CutBatch } from './cut-batch.ts';
 import type { Cuts } from './cut.ts';
 import type { UserShard } from './user-shards.ts';
 

@@ -1,9 +1,9 @@
 // One shard of users with everything a cut needs: their events (item, action, time, split role),
 // the stored per-event time features, and the user-token features (defaults applied). Stages
 // iterate shard by shard, so memory is bounded by a shard, not by the dataset.
-import { columnValues, readArrowFile } from '../arrow-io.ts';
-import { eventShardPath, featureEventShardPath, itemTablePath, userShardPath } from '../artifacts.ts';
-import { UserError } from '../errors.ts';
+import { columnValues, readArrowFile } from '../artifacts/arrow-io.ts';
+import { eventShardPath, featureEventShardPath, itemTablePath, userShardPath } from '../artifacts/artifacts.ts';
+import { UserError } from '../stage/errors.ts';
 import type { FeatureSchema } from '../model/config.ts';
 import { arrayMatrix, longestList, sparseMatrix } from './columns.ts';
 import { TIME_NEXT_GAP_FID, clampArrayLen, type Manifests } from './feature-schema.ts';

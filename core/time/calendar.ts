@@ -3,7 +3,7 @@
 // calendar.json beside this file. Adjusted working days (调休) are simply not listed.
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { UserError } from '../errors.ts';
+import { UserError } from '../stage/errors.ts';
 import { civilFromDays, parseCivilDate } from './civil-date.ts';
 
 export const DEFAULT_CALENDAR_PATH = fileURLToPath(new URL('./calendar.json', import.meta.url));

@@ -1,5 +1,5 @@
 // The ten per-event time features the features stage stores (201–203, 206–212; SPEC §4). 204 and
-// 205 look forward in time and are computed per cut by core/cut-time-features.ts instead.
+// 205 look forward in time and are computed per cut by core/time/cut-time-features.ts instead.
 //
 // One convention for every discrete time feature: a stored code in 1..vocab−1, 0 = padding.
 // Natural values that start at 1 (weekday, ISO week, month) are stored as they are; values that
@@ -19,7 +19,7 @@
 //   211  hour of week, (weekday − 1)·24 + hour            0..167         1..168    169
 //   212  public holiday or promotion day (calendar.json)  0..1           1..2      3
 // A sequence is one user's rows; events arrive ascending in time within it (SPEC §3).
-import { GAP_CODE_NONE, GAP_VOCAB, gapBucketCode } from '../cut-time-features.ts';
+import { GAP_CODE_NONE, GAP_VOCAB, gapBucketCode } from './cut-time-features.ts';
 import { type Calendar, isHolidayOrPromotion, isInHolidayYears } from './calendar.ts';
 import { civilFromDays, isoWeek, isoWeekday, localDay, localHour } from './civil-date.ts';
 

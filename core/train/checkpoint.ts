@@ -1,6 +1,6 @@
 // Resumable training checkpoints (SPEC §6): everything a killed run needs to finish with the same
 // metrics as an uninterrupted one — weights, AdamW moments and step, the data cursor, RNG states,
-// the memory bank — written atomically as one folder (core/atomic.ts writeDirAtomic):
+// the memory bank — written atomically as one folder (core/stage/atomic.ts writeDirAtomic):
 //   checkpoint.bin   every array's raw little-endian bytes (float32 or int32), concatenated in the
 //                    index's order: weights/<name>, adam_m/<name>, adam_v/<name> (names sorted),
 //                    then bank/<i>/emb and bank/<i>/ids per memory-bank step, oldest first
@@ -12,8 +12,8 @@ import * as tf from '@tensorflow/tfjs';
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { stableJson, writeDirAtomic } from '../atomic.ts';
-import { UserError } from '../errors.ts';
+import { stableJson, writeDirAtomic } from '../stage/atomic.ts';
+import { UserError } from '../stage/errors.ts';
 import type { AdamWState } from './adamw.ts';
 import type { MemoryBankState } from './memory-bank.ts';
 

@@ -12,7 +12,7 @@
 // An item drawn c_j times (a popular positive repeats within a batch) is one column whose term is c_j times
 // exp(s − logQ): the column carries logQ_j − log c_j, the same loss with each distinct item encoded and
 // scored once (`columns`).
-import type { Rng } from '../rng.ts';
+import type { Rng } from '../random/rng.ts';
 
 export class SampledNegatives {
   /** [rows] f_j: item idx j's share of the training positives (row 0, padding, is 0) */

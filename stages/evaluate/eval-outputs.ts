@@ -7,8 +7,8 @@
 //   <plots-dir>/hr_at_k.tsv               k model popularity  (HR@k on the test targets, k = 1..200)
 //   <plots-dir>/hr10_by_popularity.tsv    target_popularity targets model popularity  (HR@10 per popularity segment)
 import { join } from 'node:path';
-import { stableJson, writeFileAtomic } from '../../core/atomic.ts';
-import { MAX_CUTOFF, type RankMetrics, RankMetricsAccumulator } from '../../core/metrics.ts';
+import { stableJson, writeFileAtomic } from '../../core/stage/atomic.ts';
+import { MAX_CUTOFF, type RankMetrics, RankMetricsAccumulator } from '../../core/ranking/metrics.ts';
 import type { WeightsChoice } from './model-weights.ts';
 import type { Segments } from './segments.ts';
 

@@ -4,15 +4,15 @@
 // folder holds the competition's predict_seq.jsonl and predict_set.jsonl, also write
 // <predict-out-dir>/result.json: each predict user's top 10 candidate creative ids.
 import { join } from 'node:path';
-import { initBackend } from '../../core/backend.ts';
-import { validateBounds } from '../../core/bucket-bounds.ts';
-import { cliPaths, runStage } from '../../core/cli.ts';
-import { UserError } from '../../core/errors.ts';
+import { initBackend } from '../../core/ops/backend.ts';
+import { validateBounds } from '../../core/ranking/bucket-bounds.ts';
+import { cliPaths, runStage } from '../../core/stage/cli.ts';
+import { UserError } from '../../core/stage/errors.ts';
 import { loadModel } from '../../core/model/sequence-model.ts';
-import { loadParams } from '../../core/params.ts';
+import { loadParams } from '../../core/stage/params.ts';
 import { loadCalendar } from '../../core/time/calendar.ts';
-import { readIndexer } from '../../core/indexer.ts';
-import { Progress } from '../../core/progress.ts';
+import { readIndexer } from '../../core/taac/indexer.ts';
+import { Progress } from '../../core/stage/progress.ts';
 import { readManifests } from '../../core/sequences/feature-schema.ts';
 import { ItemStore } from '../../core/sequences/item-store.ts';
 import { evaluateReport, hitRateTsv, writeEvaluateOutputs } from './eval-outputs.ts';

@@ -3,7 +3,7 @@
 // weights.json, weights.bin, as core/model/weights-io.ts writes them) is accepted as is.
 import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { UserError } from '../../core/errors.ts';
+import { UserError } from '../../core/stage/errors.ts';
 
 export type WeightsChoice = 'best' | 'final' | 'given';
 

@@ -1,8 +1,8 @@
 // The popularity baseline's item scores (SPEC §7): how often each item occurs among the training-visible
 // events (Role.train) — the same events the model and the item statistics learn from, so the baseline
 // never sees a validation or test target.
-import { type IngestManifest, Role, eventShardPath } from '../../core/artifacts.ts';
-import { columnValues, readArrowFile } from '../../core/arrow-io.ts';
+import { type IngestManifest, Role, eventShardPath } from '../../core/artifacts/artifacts.ts';
+import { columnValues, readArrowFile } from '../../core/artifacts/arrow-io.ts';
 
 /** Adds one shard's Role.train events to counts [items + 1] (index = item idx; unknown items, idx 0, skipped). */
 export function addTrainInteractions(counts: Int32Array, item: ArrayLike<number>, role: ArrayLike<number>): void {

@@ -8,8 +8,8 @@
 // strictly where the structure is wrong: a malformed line stops with file:line and what was wrong.
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { inputError } from '../../core/errors.ts';
-import { readJsonLines } from '../../core/jsonl.ts';
+import { inputError } from '../../core/stage/errors.ts';
+import { readJsonLines } from '../../core/taac/jsonl.ts';
 
 export const PREDICT_FILES = { seq: 'predict_seq.jsonl', set: 'predict_set.jsonl' } as const;
 

@@ -2,7 +2,7 @@
 // note saying there were none (the folder is a declared output either way, written atomically).
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { writeDirAtomic } from '../../core/atomic.ts';
+import { writeDirAtomic } from '../../core/stage/atomic.ts';
 import { PREDICT_FILES } from './predict-files.ts';
 import { type PredictResult, formatResult } from './predict-top10.ts';
 

@@ -4,7 +4,7 @@
 // predict_set, or its first predict_seq record) and take id 0 in the model (SPEC §3); values the
 // vocabularies do not cover (strings, out-of-range ids) map to 0, then to the feature's default like any
 // missing value.
-import { Role } from '../../core/artifacts.ts';
+import { Role } from '../../core/artifacts/artifacts.ts';
 import type { FeatureSchema } from '../../core/model/config.ts';
 import { sparseDefault } from '../../core/sequences/columns.ts';
 import type { Cuts } from '../../core/sequences/cut.ts';

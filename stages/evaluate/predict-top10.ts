@@ -6,7 +6,7 @@ import type { FeatureSchema } from '../../core/model/config.ts';
 import type { SequenceModel } from '../../core/model/sequence-model.ts';
 import { selectCuts } from '../../core/sequences/cut.ts';
 import type { ItemStore } from '../../core/sequences/item-store.ts';
-import { topK } from '../../core/topk.ts';
+import { topK } from '../../core/ranking/topk.ts';
 import type { Calendar } from '../../core/time/calendar.ts';
 import { embedItems } from '../../core/sequences/item-embeddings.ts';
 import type { CandidateSet } from './candidate-set.ts';
@@ -22,7 +22,7 @@ export interface PredictOptions {
   queryBatch: number;
 }
 
-/** What predict needs of the indexer (core/indexer.ts IndexerInfo). */
+/** What predict needs of the indexer (core/taac/indexer.ts IndexerInfo). */
 export interface CreativeIndex {
   itemCount: number;
   userRawIds: string[]; // by user re-id

@@ -3,12 +3,12 @@
 // are never ranked, except the target itself. The popularity baseline ranks the same targets with the
 // same exclusions, so the two sets of numbers are comparable target for target.
 import type { SequenceModel } from '../../core/model/sequence-model.ts';
-import { popularityRanks } from '../../core/popularity.ts';
+import { popularityRanks } from '../../core/ranking/popularity.ts';
 import { cutSequences, historyItems, selectCuts } from '../../core/sequences/cut.ts';
 import type { Manifests } from '../../core/sequences/feature-schema.ts';
 import type { ItemStore } from '../../core/sequences/item-store.ts';
 import { readUserShard, shardNames } from '../../core/sequences/user-shards.ts';
-import { gemmItems, rankOfGemm } from '../../core/rank-gemm.ts';
+import { gemmItems, rankOfGemm } from '../../core/ranking/rank-gemm.ts';
 import { allRows, embedItems } from '../../core/sequences/item-embeddings.ts';
 import { encodeQueries } from '../../core/sequences/queries.ts';
 

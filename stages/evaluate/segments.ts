@@ -5,7 +5,7 @@
 //   history_length     item records before the target (the whole history, not just the last maxlen)
 //   target_action      the target's action (click, conversion; exposure only when some target is one)
 // An empty segment has count 0 and null metrics (a rate over no targets is undefined, not 0).
-import { type RankMetrics, RankMetricsAccumulator } from '../../core/metrics.ts';
+import { type RankMetrics, RankMetricsAccumulator } from '../../core/ranking/metrics.ts';
 
 /** Segments of a non-negative integer: segment s holds the values in (upper[s − 1], upper[s]]. */
 export interface Segmentation {

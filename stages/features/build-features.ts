@@ -5,12 +5,12 @@ import type { Table } from 'apache-arrow';
 import {
   type FeaturesManifest, type IngestManifest, eventShardPath, featureEventShardPath, featureItemTablePath,
   featuresManifestPath, itemTablePath, userShardPath,
-} from '../../core/artifacts.ts';
-import { type ColumnData, type TypedArray, columnValues, flat, listColumn, makeTable, readArrowFile, writeArrowFile, writeParquetFile } from '../../core/arrow-io.ts';
-import { stableJson, writeFileAtomic } from '../../core/atomic.ts';
-import { UserError } from '../../core/errors.ts';
-import { readIngestManifest } from '../../core/manifests.ts';
-import type { Progress } from '../../core/progress.ts';
+} from '../../core/artifacts/artifacts.ts';
+import { type ColumnData, type TypedArray, columnValues, flat, listColumn, makeTable, readArrowFile, writeArrowFile, writeParquetFile } from '../../core/artifacts/arrow-io.ts';
+import { stableJson, writeFileAtomic } from '../../core/stage/atomic.ts';
+import { UserError } from '../../core/stage/errors.ts';
+import { readIngestManifest } from '../../core/artifacts/manifests.ts';
+import type { Progress } from '../../core/stage/progress.ts';
 import type { Calendar } from '../../core/time/calendar.ts';
 import { FeatureCounters, type FeatureSummary } from './defaults.ts';
 import { DYNAMIC_FEATURES, DYNAMIC_VOCAB, type ItemDynamic, ItemDynamicAccumulator } from './item-dynamic.ts';

@@ -3,8 +3,8 @@
 // their most frequent non-zero value (the first of the top 3 by count; ties go to the smaller
 // value, so the choice is deterministic), not 0; arrays [0]; continuous 0; multimodal the zero
 // vector (written as 0). Counts accumulate shard by shard.
-import type { FeatureKind } from '../../core/artifacts.ts';
-import type { TypedArray } from '../../core/arrow-io.ts';
+import type { FeatureKind } from '../../core/artifacts/artifacts.ts';
+import type { TypedArray } from '../../core/artifacts/arrow-io.ts';
 
 export type { FeatureKind };
 

@@ -20,8 +20,8 @@
 //   dyn_log_days_since_seen  log1p(days from the item's last training event to the training cut-off =
 //                      max ts of all training events); unseen items: log1p(training span in days + 1),
 //                      i.e. older than anything seen
-import { Role } from '../../core/artifacts.ts';
-import { UserError } from '../../core/errors.ts';
+import { Role } from '../../core/artifacts/artifacts.ts';
+import { UserError } from '../../core/stage/errors.ts';
 
 /** Pseudo-exposures of the Beta prior: an item needs about this many exposures to move far from p. */
 export const PRIOR_STRENGTH = 20;

@@ -1,10 +1,10 @@
 // features: per-event time features (201–203, 206–212), per-item dynamic features (training-visible
 // events only) and per-feature defaults, vocab sizes and coverage, from an ingest folder.
-// 204/205 are per cut (core/cut-time-features.ts); the holiday table is calendar.json beside this file.
-import { writeDirAtomic } from '../../core/atomic.ts';
-import { cliPaths, runStage } from '../../core/cli.ts';
-import { loadParams } from '../../core/params.ts';
-import { Progress } from '../../core/progress.ts';
+// 204/205 are per cut (core/time/cut-time-features.ts); the holiday table is calendar.json beside this file.
+import { writeDirAtomic } from '../../core/stage/atomic.ts';
+import { cliPaths, runStage } from '../../core/stage/cli.ts';
+import { loadParams } from '../../core/stage/params.ts';
+import { Progress } from '../../core/stage/progress.ts';
 import { buildFeatures } from './build-features.ts';
 import { loadCalendar } from '../../core/time/calendar.ts';
 

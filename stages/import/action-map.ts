@@ -5,7 +5,7 @@
 //   view:0,click:1,buy:2    a bare value: equality with the action column
 //   else:drop               `else` matches every row; `drop` leaves the row out
 // Numbers compare as numbers, anything else as exact text (only = and != for text).
-import { UserError } from '../../core/errors.ts';
+import { UserError } from '../../core/stage/errors.ts';
 
 export type ActionValue = 0 | 1 | 2 | 'drop';
 type Op = '>=' | '>' | '<=' | '<' | '=' | '!=';

@@ -1,7 +1,7 @@
 // The header of an interactions file → which column plays which role. Columns are recognised by
 // common spellings (case, spaces and hyphens ignored; RecBole's `name:type` suffix stripped), or named
 // by flags. A rating column is only read through --action-map; every other unnamed column is ignored.
-import { inputError } from '../../core/errors.ts';
+import { inputError } from '../../core/stage/errors.ts';
 
 export type Role = 'user' | 'item' | 'time' | 'action' | 'rating';
 export const ROLES: readonly Role[] = ['user', 'item', 'time', 'action', 'rating'];

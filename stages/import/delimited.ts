@@ -3,7 +3,7 @@
 // it starts on, so errors read `file:line: …`. A UTF-8 BOM is skipped, CRLF is accepted, blank lines
 // are skipped, and a final row without a newline is still a row.
 import { closeSync, openSync, readSync } from 'node:fs';
-import { inputError } from '../../core/errors.ts';
+import { inputError } from '../../core/stage/errors.ts';
 
 export interface DelimitedRow {
   line: number;

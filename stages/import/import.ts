@@ -4,8 +4,8 @@
 // how: columns, counts, feature ids, notices). Deterministic: the same input gives the same bytes.
 import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { stableJson } from '../../core/atomic.ts';
-import type { Progress } from '../../core/progress.ts';
+import { stableJson } from '../../core/stage/atomic.ts';
+import type { Progress } from '../../core/stage/progress.ts';
 import { parseActionMap } from './action-map.ts';
 import { resolveColumns, type RoleFlags } from './columns.ts';
 import { readInteractions } from './interactions.ts';

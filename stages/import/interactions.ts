@@ -2,8 +2,8 @@
 // first appearance, each user's events ordered by (timestamp, file order). Without a time column the
 // file order is the time: event k of the file gets SYNTHETIC_START + k seconds. Without an action
 // column or --action-map every row is a click (action 1).
-import { inputError } from '../../core/errors.ts';
-import type { Progress } from '../../core/progress.ts';
+import { inputError } from '../../core/stage/errors.ts';
+import type { Progress } from '../../core/stage/progress.ts';
 import { columnsRead, mapAction, type ActionMap } from './action-map.ts';
 import type { ResolvedColumns } from './columns.ts';
 import type { SourceTable } from './source-table.ts';

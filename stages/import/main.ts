@@ -1,10 +1,10 @@
 // stages/import/main.ts — bring your own interaction logs: CSV / TSV / Parquet / RecBole atomic files →
 // a TAAC-format raw folder (seq.jsonl, indexer.pkl, seq_offsets.pkl, item_feat_dict.json, import.json)
 // that ingest reads unchanged. Not in the default pipeline: put it in front of ingest (README).
-import { writeDirAtomic } from '../../core/atomic.ts';
-import { runStage } from '../../core/cli.ts';
-import { UserError } from '../../core/errors.ts';
-import { Progress } from '../../core/progress.ts';
+import { writeDirAtomic } from '../../core/stage/atomic.ts';
+import { runStage } from '../../core/stage/cli.ts';
+import { UserError } from '../../core/stage/errors.ts';
+import { Progress } from '../../core/stage/progress.ts';
 import { ROLES, spellingsHelp, type Role, type RoleFlags } from './columns.ts';
 import { importInteractions, type ImportOptions } from './import.ts';
 

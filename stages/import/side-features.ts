@@ -6,7 +6,7 @@
 //   float      → a sparse feature: the value's decile among the file's values (1..10)
 //   float_seq  → skipped, with a notice (no TAAC equivalent)
 // Rows for items without events are skipped (counted); a user row without events is an error.
-import { inputError } from '../../core/errors.ts';
+import { inputError } from '../../core/stage/errors.ts';
 import type { FieldType } from './columns.ts';
 import { normalizeName, SPELLINGS } from './columns.ts';
 import type { IdIndex } from './interactions.ts';

@@ -4,7 +4,7 @@
 import { readFileSync } from 'node:fs';
 import { DataType, tableFromIPC } from 'apache-arrow';
 import { readParquet } from 'parquet-wasm';
-import { inputError } from '../../core/errors.ts';
+import { inputError } from '../../core/stage/errors.ts';
 import { parseHeader, type Column } from './columns.ts';
 import { firstLineOf, readDelimited, sniffDelimiter } from './delimited.ts';
 

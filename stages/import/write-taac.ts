@@ -7,9 +7,10 @@
 //   item_feat_dict.json  {item re-id: {fid: v}} for every item ({} when the item has no features)
 //   item_ids.tsv         re-id → raw item id, only when raw item ids are not all integers (creative id = re-id)
 import { join } from 'node:path';
-import { PyDefaultDict, PyDict, writePickle, type PickleValue } from '../../core/pickle.ts';
-import type { Progress } from '../../core/progress.ts';
-import { TextFile, writeBytes } from '../../core/text-file.ts';
+import { PyDefaultDict, PyDict, type PickleValue } from '../../core/taac/pickle/values.ts';
+import { writePickle } from '../../core/taac/pickle/write.ts';
+import type { Progress } from '../../core/stage/progress.ts';
+import { TextFile, writeBytes } from '../../core/taac/text-file.ts';
 import type { Interactions } from './interactions.ts';
 import type { SideFeature, SideFeatures } from './side-features.ts';
 

@@ -1,17 +1,17 @@
-// ingest: a TAAC-format folder (SPEC §3) → the artifacts of core/artifacts.ts. Reads the indexer,
+// ingest: a TAAC-format folder (SPEC §3) → the artifacts of core/artifacts/artifacts.ts. Reads the indexer,
 // writes the items table (item_feat_dict.json + creative_emb), then streams seq.jsonl one shard of
 // users at a time: validate each line, assign split roles, write events/users shards (Arrow + ZSTD
 // Parquet), drop the shard. Deterministic: no clocks or map-order dependence in what is written.
 import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import pLimit from 'p-limit';
-import { itemTablePath, type IngestManifest, type ShardInfo } from '../../core/artifacts.ts';
-import { writeFileAtomic, stableJson } from '../../core/atomic.ts';
-import { inputError, UserError } from '../../core/errors.ts';
-import { readJsonLines } from '../../core/jsonl.ts';
-import type { Params } from '../../core/params.ts';
-import { Progress } from '../../core/progress.ts';
-import { readIndexer } from '../../core/indexer.ts';
+import { itemTablePath, type IngestManifest, type ShardInfo } from '../../core/artifacts/artifacts.ts';
+import { writeFileAtomic, stableJson } from '../../core/stage/atomic.ts';
+import { inputError, UserError } from '../../core/stage/errors.ts';
+import { readJsonLines } from '../../core/taac/jsonl.ts';
+import type { Params } from '../../core/stage/params.ts';
+import { Progress } from '../../core/stage/progress.ts';
+import { readIndexer } from '../../core/taac/indexer.ts';
 import { readItemFeatDict } from './item-feat-dict.ts';
 import { buildItemColumns, sortFids } from './item-table.ts';
 import { readMmEmbeddings, type MmTable } from './mm-emb.ts';

@@ -3,7 +3,7 @@
 // limit — so it is scanned in chunks by a small reader that understands exactly this shape,
 // filling typed arrays by item idx instead of building an object per item.
 import { closeSync, openSync, readSync } from 'node:fs';
-import { inputError, UserError } from '../../core/errors.ts';
+import { inputError, UserError } from '../../core/stage/errors.ts';
 
 export interface ItemFeatures {
   /** item sparse fid → [itemCount + 1] value by item idx (0 = missing), in first-seen order */

@@ -1,6 +1,6 @@
-// The items table (core/artifacts.ts): one row per item idx 0..itemCount (row 0 = padding) with the
+// The items table (core/artifacts/artifacts.ts): one row per item idx 0..itemCount (row 0 = padding) with the
 // raw creative id, the item features of item_feat_dict.json and the multimodal vectors.
-import { flat, type ColumnData } from '../../core/arrow-io.ts';
+import { flat, type ColumnData } from '../../core/artifacts/arrow-io.ts';
 import type { ItemFeatures } from './item-feat-dict.ts';
 import type { MmTable } from './mm-emb.ts';
 

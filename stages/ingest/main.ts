@@ -1,10 +1,10 @@
 // stages/ingest/main.ts — TAAC files (raw_dir) → validated, split, sharded Arrow IPC + ZSTD Parquet.
 // Reads: <raw-dir>/{seq.jsonl, indexer.pkl, item_feat_dict.json, [seq_offsets.pkl], creative_emb/emb_<fid>_*/}.
-// Writes: <out-dir>/{manifest.json, events/, users/, items/, parquet/} (layout in core/artifacts.ts), atomically.
-import { cliPaths, runStage } from '../../core/cli.ts';
-import { writeDirAtomic } from '../../core/atomic.ts';
-import { loadParams } from '../../core/params.ts';
-import { Progress } from '../../core/progress.ts';
+// Writes: <out-dir>/{manifest.json, events/, users/, items/, parquet/} (layout in core/artifacts/artifacts.ts), atomically.
+import { cliPaths, runStage } from '../../core/stage/cli.ts';
+import { writeDirAtomic } from '../../core/stage/atomic.ts';
+import { loadParams } from '../../core/stage/params.ts';
+import { Progress } from '../../core/stage/progress.ts';
 import { ingestRaw } from './ingest.ts';
 
 runStage('ingest', async () => {

@@ -5,9 +5,9 @@
 // know are counted, not errors; a vector of another length is.
 import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { readJsonLines } from '../../core/jsonl.ts';
-import { inputError } from '../../core/errors.ts';
-import type { PickleValue } from '../../core/pickle.ts';
+import { readJsonLines } from '../../core/taac/jsonl.ts';
+import { inputError } from '../../core/stage/errors.ts';
+import type { PickleValue } from '../../core/taac/pickle/values.ts';
 
 export interface MmStats {
   parts: number;

@@ -2,8 +2,8 @@
 // present, its length must equal seq.jsonl's line count and offset[k] must be where line k starts;
 // otherwise readers that seek by offset would read the wrong user. Checked while streaming.
 import { existsSync, readFileSync } from 'node:fs';
-import { readPickle } from '../../core/pickle.ts';
-import { inputError } from '../../core/errors.ts';
+import { readPickle } from '../../core/taac/pickle/read.ts';
+import { inputError } from '../../core/stage/errors.ts';
 
 /** Reads seq_offsets.pkl as numbers, or null when the file is absent (it is optional). */
 export function readOffsets(file: string): Float64Array | null {

@@ -1,9 +1,9 @@
 // One shard of users (shard_users lines) accumulated as typed arrays, then turned into the events
-// and users tables of core/artifacts.ts and written as Arrow IPC + ZSTD Parquet. Memory is bounded
+// and users tables of core/artifacts/artifacts.ts and written as Arrow IPC + ZSTD Parquet. Memory is bounded
 // by one shard: the builder is dropped once its tables are written.
 import { Table, Utf8, Vector, vectorFromArray } from 'apache-arrow';
-import { flat, makeTable, readArrowFile, writeArrowFile, writeParquetFile, type ColumnData } from '../../core/arrow-io.ts';
-import { eventShardPath, shardName, userShardPath } from '../../core/artifacts.ts';
+import { flat, makeTable, readArrowFile, writeArrowFile, writeParquetFile, type ColumnData } from '../../core/artifacts/arrow-io.ts';
+import { eventShardPath, shardName, userShardPath } from '../../core/artifacts/artifacts.ts';
 import { LineError, type ParsedLine } from './records.ts';
 import type { UserLayout, UserLayoutTracker } from './user-layout.ts';
 

@@ -3,7 +3,7 @@
 // the validation target the one before it; training sees only what lies strictly before the
 // validation target. A user with fewer than two targets cannot be validated and tested, so all of
 // their events stay Role.train (they still teach the model) and the user is counted, not dropped.
-import { Role } from '../../core/artifacts.ts';
+import { Role } from '../../core/artifacts/artifacts.ts';
 
 export interface LineSplit {
   /** [N] Role per item record */

@@ -1,6 +1,6 @@
 // Exposure buckets (seed: ≤3, ≤9, ≤54, ≤100, ≤1000, >1000): bucket b is the first b with
 // count ≤ bounds[b]; counts above every bound go to the last bucket, bounds.length.
-import { validateBounds } from '../../core/bucket-bounds.ts';
+import { validateBounds } from '../../core/ranking/bucket-bounds.ts';
 
 /** Pools as columns, one row per item idx 1..items, sorted by bucket then item. */
 export interface Pools {

@@ -1,6 +1,6 @@
 // counts → pools + manifest: the whole negatives computation, without I/O.
-import type { NegativesManifest } from '../../core/artifacts.ts';
-import { validateBounds } from '../../core/bucket-bounds.ts';
+import type { NegativesManifest } from '../../core/artifacts/artifacts.ts';
+import { validateBounds } from '../../core/ranking/bucket-bounds.ts';
 import { buildPools, type Pools } from './buckets.ts';
 import { resolveWeights, validateWeights } from './weights.ts';
 

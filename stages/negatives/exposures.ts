@@ -1,10 +1,10 @@
 // Item exposure counts for bucketing: occurrences of the item among Role.train events, any action
 // (exposure, click or conversion each show the item once). Only training-visible events count, so
 // neither the validation nor the test target leaks into which bucket its item is sampled from.
-import { columnValues, readArrowFile } from '../../core/arrow-io.ts';
-import { eventShardPath, Role, type IngestManifest } from '../../core/artifacts.ts';
-import { UserError } from '../../core/errors.ts';
-import type { Progress } from '../../core/progress.ts';
+import { columnValues, readArrowFile } from '../../core/artifacts/arrow-io.ts';
+import { eventShardPath, Role, type IngestManifest } from '../../core/artifacts/artifacts.ts';
+import { UserError } from '../../core/stage/errors.ts';
+import type { Progress } from '../../core/stage/progress.ts';
 
 /**
  * Adds one shard's Role.train events to `counts` ([items + 1], index = item idx); item 0 (unknown)

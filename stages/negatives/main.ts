@@ -1,12 +1,12 @@
 // stages/negatives/main.ts — count training exposures per item, bucket items by them, write the pools
 // and effective bucket weights the trainer's BucketSampler reads (SPEC §4 negatives).
-import { cliPaths, runStage } from '../../core/cli.ts';
-import { writeDirAtomic } from '../../core/atomic.ts';
-import { loadParams } from '../../core/params.ts';
-import { Progress } from '../../core/progress.ts';
+import { cliPaths, runStage } from '../../core/stage/cli.ts';
+import { writeDirAtomic } from '../../core/stage/atomic.ts';
+import { loadParams } from '../../core/stage/params.ts';
+import { Progress } from '../../core/stage/progress.ts';
 import { buildNegatives, validateNegativesParams } from './build-negatives.ts';
 import { countTrainExposures } from './exposures.ts';
-import { readIngestManifest } from '../../core/manifests.ts';
+import { readIngestManifest } from '../../core/artifacts/manifests.ts';
 import { writeNegatives } from './write-negatives.ts';
 
 runStage('negatives', async () => {

@@ -1,6 +1,6 @@
 // neg_bucket_weights → the draw probability per bucket actually used. Problems the user can fix are
 // errors naming the key; harmless ones (a sum off 1, an empty bucket) are fixed and reported.
-import { UserError } from '../../core/errors.ts';
+import { UserError } from '../../core/stage/errors.ts';
 
 const SUM_TOLERANCE = 1e-6;
 

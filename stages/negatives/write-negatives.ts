@@ -1,8 +1,8 @@
-// Writes the negatives folder (layout in core/artifacts.ts) into `dir`; bytes depend only on the inputs.
+// Writes the negatives folder (layout in core/artifacts/artifacts.ts) into `dir`; bytes depend only on the inputs.
 import { writeFileSync } from 'node:fs';
-import { flat, makeTable, writeArrowFile, writeParquetFile } from '../../core/arrow-io.ts';
-import { negativePoolsParquetPath, negativePoolsPath, negativesManifestPath, type NegativesManifest } from '../../core/artifacts.ts';
-import { stableJson } from '../../core/atomic.ts';
+import { flat, makeTable, writeArrowFile, writeParquetFile } from '../../core/artifacts/arrow-io.ts';
+import { negativePoolsParquetPath, negativePoolsPath, negativesManifestPath, type NegativesManifest } from '../../core/artifacts/artifacts.ts';
+import { stableJson } from '../../core/stage/atomic.ts';
 import type { Pools } from './buckets.ts';
 
 export function writeNegatives(dir: string, pools: Pools, manifest: NegativesManifest): void {

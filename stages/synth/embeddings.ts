@@ -1,6 +1,6 @@
 // Multimodal vectors: topic centroid + item noise, so an item's embedding says what topic it is in
 // even when the item itself is rare. Written as Spark JSON-lines parts like creative_emb/emb_<fid>_<dim>/.
-import { Rng } from '../../core/rng.ts';
+import { Rng } from '../../core/random/rng.ts';
 import { formatFloat } from './py-json.ts';
 import type { World } from './world.ts';
 

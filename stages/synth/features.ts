@@ -1,7 +1,7 @@
 // Sparse and array features for items and users, drawn from the owner's topic so they generalise
 // to rarely seen items, then re-indexed from 1 per feature id as the real indexer does.
 // Feature ids, vocab sizes and missing rates follow TencentGR_1k (SPEC §3).
-import { Rng } from '../../core/rng.ts';
+import { Rng } from '../../core/random/rng.ts';
 import { dominantTopic, type World } from './world.ts';
 
 export interface FeatureSpec {

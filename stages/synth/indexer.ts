@@ -1,6 +1,6 @@
 // indexer.pkl as the real one is shaped: {'f': defaultdict(dict){fid: {raw: reid}}, 'i': {raw creative
 // id: reid}, 'u': {'user_%08d': reid}, 'a': {1: 1, 0: 2}} (SPEC §3), written with pickle protocol 4.
-import { PyDefaultDict, PyDict, type PickleValue } from '../../core/pickle.ts';
+import { PyDefaultDict, PyDict, type PickleValue } from '../../core/taac/pickle/values.ts';
 import type { FeatureIndex } from './features.ts';
 import { rawUserId } from './predict.ts';
 import type { World } from './world.ts';

@@ -1,9 +1,9 @@
 // stages/synth/main.ts — the embedded default dataset: a seeded synthetic TAAC-format folder
 // (seq.jsonl, indexer.pkl, seq_offsets.pkl, item_feat_dict.json, creative_emb/, predict files, truth.jsonl).
-import { writeDirAtomic } from '../../core/atomic.ts';
-import { cliPaths, runStage } from '../../core/cli.ts';
-import { loadParams } from '../../core/params.ts';
-import { Progress } from '../../core/progress.ts';
+import { writeDirAtomic } from '../../core/stage/atomic.ts';
+import { cliPaths, runStage } from '../../core/stage/cli.ts';
+import { loadParams } from '../../core/stage/params.ts';
+import { Progress } from '../../core/stage/progress.ts';
 import { checkSynthParams } from './world.ts';
 import { writeSyntheticDataset } from './write.ts';
 

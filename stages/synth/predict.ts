@@ -2,7 +2,7 @@
 // candidate set. Most predict users carry a re-id the indexer maps; a few carry a raw 'user_%08d'
 // string the indexer has never seen, and their histories include cold creatives (raw ids above
 // itemnum, unseen feature values as strings) — the cases SPEC §3 says readers must map to 0.
-import { Rng } from '../../core/rng.ts';
+import { Rng } from '../../core/random/rng.ts';
 import { WORLD, type World } from './world.ts';
 
 /** share of a predict user's item records swapped for a cold creative of the same topic */

@@ -1,6 +1,6 @@
 // The text of seq.jsonl / predict_seq.jsonl lines, item_feat_dict entries and predict_set lines,
 // byte for byte in the real files' layout (Python json spacing, the real key orders).
-import { Rng } from '../../core/rng.ts';
+import { Rng } from '../../core/random/rng.ts';
 import { dumpsPy, PyObject, type PyJson } from './py-json.ts';
 import { itemKeyOrder, reidOrRaw, type FeatureIndex, type ItemFeatures, type UserFeatures } from './features.ts';
 import type { UserEvents } from './sequences.ts';

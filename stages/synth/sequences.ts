@@ -3,7 +3,7 @@
 // clicks from sigmoid(user-topic affinity + item quality + time-of-day). Each user draws from its
 // own RNG stream, so users can be generated in any order (the shuffled line order) and still match.
 // With synth_all_clicks every record becomes a click after the same draws (the items are unchanged).
-import { Rng } from '../../core/rng.ts';
+import { Rng } from '../../core/random/rng.ts';
 import { mixtureAt, sampleCumulative, WORLD, type World } from './world.ts';
 
 export interface UserEvents {

@@ -2,9 +2,9 @@
 // raw ids) and users (drifting Dirichlet topic mixtures, preferred hour, click bias). Everything the
 // writers later print is derived from this one seeded object, so it is the planted structure a
 // sequence model can learn and the oracle in truth.ts can read.
-import type { Params } from '../../core/params.ts';
-import { Rng } from '../../core/rng.ts';
-import { UserError } from '../../core/errors.ts';
+import type { Params } from '../../core/stage/params.ts';
+import { Rng } from '../../core/random/rng.ts';
+import { UserError } from '../../core/stage/errors.ts';
 
 export type SynthParams = Pick<
   Params,

@@ -5,10 +5,10 @@
 // seq.jsonl streams user by user in a seeded shuffled order; no line is kept after it is written.
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { writePickle } from '../../core/pickle.ts';
-import type { Progress } from '../../core/progress.ts';
-import { Rng } from '../../core/rng.ts';
-import { TextFile, writeBytes } from '../../core/text-file.ts';
+import { writePickle } from '../../core/taac/pickle/write.ts';
+import type { Progress } from '../../core/stage/progress.ts';
+import { Rng } from '../../core/random/rng.ts';
+import { TextFile, writeBytes } from '../../core/taac/text-file.ts';
 import { mmFolderName, mmPartLines, mmSpecs, MM_PARTS } from './embeddings.ts';
 import { buildFeatureIndex, drawItemFeatures, drawUserFeatures, USER_FEATURES } from './features.ts';
 import { buildIndexer } from './indexer.ts';

@@ -14,7 +14,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { gatherRows } from '../../core/ops/fast-ops.ts';
 import type { SequenceModel } from '../../core/model/sequence-model.ts';
-import type { CutBatch } from '../../core/sequences/batch.ts';
+import type { CutBatch } from '../../core/sequences/cut-batch.ts';
 import type { ItemStore } from '../../core/sequences/item-store.ts';
 import type { NamedGrads } from '../../core/train/adamw.ts';
 import type { SampledNegatives } from '../../core/train/sampled-softmax.ts';

@@ -1,12 +1,12 @@
 // train: fit the sequence model (model_type: hstu or sasrec) on the ingest + features + negatives artifacts (SPEC §5, §6); write the
 // model folder (final/, best/, checkpoint/), metrics/train.json (headline numbers), reports/train.json (every
 // number) and the plots/train/ TSVs.
-import { initBackend } from '../../core/backend.ts';
-import { cliPaths, runStage } from '../../core/cli.ts';
+import { initBackend } from '../../core/ops/backend.ts';
+import { cliPaths, runStage } from '../../core/stage/cli.ts';
 import { buildModelConfig } from '../../core/model/config.ts';
-import { BucketSampler } from '../../core/negative-sampler.ts';
-import { loadParams } from '../../core/params.ts';
-import { Progress } from '../../core/progress.ts';
+import { BucketSampler } from '../../core/train/negative-sampler.ts';
+import { loadParams } from '../../core/stage/params.ts';
+import { Progress } from '../../core/stage/progress.ts';
 import { TrainData } from './train-data.ts';
 import { train } from './train-loop.ts';
 import { checkSeedOptions } from './train-params.ts';

@@ -9,7 +9,7 @@ export const finalModelDir = (modelDir: string): string => join(modelDir, 'final
 export const bestModelDir = (modelDir: string): string => join(modelDir, 'best');
 export const checkpointDir = (modelDir: string): string => join(modelDir, 'checkpoint');
 
-/** Removes temp folders a killed run left behind (core/atomic.ts names them `.<name>.tmp-<pid>`). */
+/** Removes temp folders a killed run left behind (core/stage/atomic.ts names them `.<name>.tmp-<pid>`). */
 export function removeStaleTemps(modelDir: string): void {
   if (!existsSync(modelDir)) return;
   for (const entry of readdirSync(modelDir)) {

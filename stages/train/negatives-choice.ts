@@ -7,7 +7,7 @@
 // (TencentGR-1M: 4.8M items). `mixed` is the seed's sampled + in-batch + memory-bank composition, kept for
 // its recipe (profiles/seed-*.yaml). `auto` picks all_items while the catalogue is no larger than what
 // sampled could touch in a step (it is then exact at no extra cost), sampled above.
-import type { Params } from '../../core/params.ts';
+import type { Params } from '../../core/stage/params.ts';
 import type { LossSettings } from './batch-loss.ts';
 
 /** The most items `sampled` encodes and scores in one micro-batch: every position's positive + the draws. */

@@ -1,7 +1,7 @@
 // The training data as the loop sees it: the item store, one shard of users at a time, and a seeded
 // plan of micro-batches per epoch. The plan of epoch e depends only on (seed, e), so a resumed run
 // rebuilds exactly the batches an uninterrupted one would have seen.
-import { Rng } from '../../core/rng.ts';
+import { Rng } from '../../core/random/rng.ts';
 import type { FeatureSchema } from '../../core/model/config.ts';
 import { type Cuts, type TrainWindows, countPositives, cutSequences } from '../../core/sequences/cut.ts';
 import { type Manifests, buildFeatureSchema, readManifests } from '../../core/sequences/feature-schema.ts';

@@ -1,6 +1,6 @@
 // What training records: one row per optimizer step, one per validation, and the best validation.
 // It travels inside every checkpoint (JSON meta), so a resumed run reports the whole run.
-import type { RankMetrics } from '../../core/metrics.ts';
+import type { RankMetrics } from '../../core/ranking/metrics.ts';
 
 export interface StepRow {
   step: number; // optimizer steps done (1-based)

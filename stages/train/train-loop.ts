@@ -7,12 +7,12 @@
 // function of the seed and the position in the run, or restored RNG state, and the patience count
 // is a function of the validation log the checkpoint holds.
 import { existsSync } from 'node:fs';
-import { UserError } from '../../core/errors.ts';
+import { UserError } from '../../core/stage/errors.ts';
 import type { ModelConfig } from '../../core/model/config.ts';
-import type { BucketSampler } from '../../core/negative-sampler.ts';
-import type { Progress } from '../../core/progress.ts';
-import { Rng } from '../../core/rng.ts';
-import { buildCutBatch } from '../../core/sequences/batch.ts';
+import type { BucketSampler } from '../../core/train/negative-sampler.ts';
+import type { Progress } from '../../core/stage/progress.ts';
+import { Rng } from '../../core/random/rng.ts';
+import { buildCutBatch } from '../../core/sequences/cut-batch.ts';
 import { selectCuts } from '../../core/sequences/cut.ts';
 import { seenBeforePositives } from '../../core/sequences/seen-items.ts';
 import { GradAccumulator, type NamedGrads, clipNormAt } from '../../core/train/adamw.ts';

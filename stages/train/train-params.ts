@@ -1,7 +1,7 @@
 // The params the train stage reads (main.ts loads exactly these keys) and the seed's GPU-only options,
 // each either accepted with a notice or rejected with the reason (SPEC §6: never silently ignored).
-import { UserError } from '../../core/errors.ts';
-import type { Params } from '../../core/params.ts';
+import { UserError } from '../../core/stage/errors.ts';
+import type { Params } from '../../core/stage/params.ts';
 
 export type TrainParams = Pick<
   Params,

@@ -3,11 +3,11 @@
 import type * as tf from '@tensorflow/tfjs';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { UserError } from '../../core/errors.ts';
+import { UserError } from '../../core/stage/errors.ts';
 import type { ModelConfig } from '../../core/model/config.ts';
 import { type SequenceModel, initModel, loadModel } from '../../core/model/sequence-model.ts';
 import { assignWeights } from '../../core/model/weights-io.ts';
-import { Rng } from '../../core/rng.ts';
+import { Rng } from '../../core/random/rng.ts';
 import { AdamW, decayFromKinds } from '../../core/train/adamw.ts';
 import { type TrainCursor, assignWeights as assignCheckpointWeights, loadCheckpoint, readWeights, saveCheckpoint } from '../../core/train/checkpoint.ts';
 import { MemoryBank } from '../../core/train/memory-bank.ts';

@@ -1,12 +1,12 @@
 // Validation during training (SPEC §7 on the validation targets): each user's query after the
 // training history, ranked exactly against every item (history items excluded when
 // exclude_history), summarised as HR/NDCG@K, MRR and Score.
-import { type RankMetrics, RankMetricsAccumulator } from '../../core/metrics.ts';
+import { type RankMetrics, RankMetricsAccumulator } from '../../core/ranking/metrics.ts';
 import type { SequenceModel } from '../../core/model/sequence-model.ts';
 import { historyItems, selectCuts } from '../../core/sequences/cut.ts';
 import { allRows, embedItems } from '../../core/sequences/item-embeddings.ts';
 import { encodeQueries } from '../../core/sequences/queries.ts';
-import { gemmItems, rankOfGemm } from '../../core/rank-gemm.ts';
+import { gemmItems, rankOfGemm } from '../../core/ranking/rank-gemm.ts';
 import type { TrainData } from './train-data.ts';
 
 export interface ValidateOptions {

@@ -7,7 +7,7 @@
 //   <plots-dir>/steps.tsv     step epoch loss lr grad_norm          (one row per optimizer step)
 //   <plots-dir>/valid.tsv     step epoch train_loss hr@10 … score   (one row per validation)
 import { join } from 'node:path';
-import { stableJson, writeFileAtomic } from '../../core/atomic.ts';
+import { stableJson, writeFileAtomic } from '../../core/stage/atomic.ts';
 import type { EvalRow, StepRow, TrainLog } from './train-log.ts';
 
 export interface TrainReport {

@@ -116,7 +116,7 @@ test('output under an immutable folder (chattr +i): one error line naming the fo
 });
 
 // On Node 20, mkdirSync(p, { recursive: true }) loops forever under /proc (mkdir answers ENOENT
-// there); core/atomic.ts walks the path itself, so stages fail fast. The short kill timeout keeps a
+// there); core/stage/atomic.ts walks the path itself, so stages fail fast. The short kill timeout keeps a
 // regression from costing CI minutes.
 test('output under /proc: one error line naming the path', { timeout: 120_000 }, async () => {
   const out = '/proc/no-such-dir/out';

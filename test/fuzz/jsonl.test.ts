@@ -1,4 +1,4 @@
-// Fuzz core/jsonl.ts (parseJsonLines, readJsonLines) and ingest's per-line checks with seeded
+// Fuzz core/taac/jsonl.ts (parseJsonLines, readJsonLines) and ingest's per-line checks with seeded
 // mutations of the real seq_line0.jsonl, synthetic seq.jsonl lines and a synthetic creative_emb part.
 // Every case must end within the watchdog bound with each line either a value or a one-line `error`
 // field; the chunked file reader must agree with the in-memory parser line for line; ingest's
@@ -11,8 +11,8 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { isDeepStrictEqual } from 'node:util';
 import { isMainThread } from 'node:worker_threads';
-import { parseJsonLines, readJsonLines, type JsonLine } from '../../core/jsonl.ts';
-import { readIndexer, type IndexerInfo } from '../../core/indexer.ts';
+import { parseJsonLines, readJsonLines, type JsonLine } from '../../core/taac/jsonl.ts';
+import { readIndexer, type IndexerInfo } from '../../core/taac/indexer.ts';
 import { readMmEmbeddings } from '../../stages/ingest/mm-emb.ts';
 import { LineError, parseLine } from '../../stages/ingest/records.ts';
 import { writeSyntheticDataset } from '../../stages/synth/write.ts';

@@ -1,7 +1,7 @@
 // Seeded byte-level mutations for fuzzing the readers: bit flips, interesting bytes, truncations,
 // insertions, deletions and duplicated ranges. Every case is reproducible from (seed, case index),
 // so a failure report names exactly the input to rebuild.
-import { Rng } from '../../core/rng.ts';
+import { Rng } from '../../core/random/rng.ts';
 
 export type MutationKind = 'flip' | 'set' | 'truncate' | 'insert' | 'token' | 'delete' | 'duplicate';
 

@@ -1,17 +1,19 @@
-// Fuzz core/pickle.ts readPickle and ingest's pickle checks (readIndexer, readOffsets) with seeded
+// Fuzz core/taac/pickle/read.ts readPickle and ingest's pickle checks (readIndexer, readOffsets) with seeded
 // mutations of the real indexer.pkl / seq_offsets.pkl and of synthetic pickles. Every case must end
 // in a value or a one-line UserError naming the file, within the watchdog bound: never a hang,
 // never a RangeError/TypeError escaping.
 import { test } from 'node:test';
-import { UserError } from '../../core/errors.ts';
+import { UserError } from '../../core/stage/errors.ts';
 import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { isMainThread } from 'node:worker_threads';
-import { PyDefaultDict, PyDict, readPickle, writePickle, type PickleValue } from '../../core/pickle.ts';
-import { readIndexer } from '../../core/indexer.ts';
+import { PyDefaultDict, PyDict, type PickleValue } from '../../core/taac/pickle/values.ts';
+import { readPickle } from '../../core/taac/pickle/read.ts';
+import { writePickle } from '../../core/taac/pickle/write.ts';
+import { readIndexer } from '../../core/taac/indexer.ts';
 import { readOffsets } from '../../stages/ingest/offsets.ts';
 import { describeMutations, fuzzCases, fuzzSeed, mutateCase } from './mutate.ts';
 import { classify, runCasesWithWatchdog, tallyOutcomes, type CaseOutcome, type CaseResult } from './watchdog.ts';

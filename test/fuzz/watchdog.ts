@@ -5,7 +5,7 @@
 // A case module exports `runFuzzCase(index, data): Promise<CaseOutcome>`; it must not define tests
 // at import time when `!isMainThread` (the worker imports it too).
 import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
-import { UserError } from '../../core/errors.ts';
+import { UserError } from '../../core/stage/errors.ts';
 
 export type CaseOutcome =
   | { kind: 'ok'; note?: string }

@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { DataType, type Data, type Field, type Table } from 'apache-arrow';
 import { parse, stringify } from 'yaml';
-import { readArrowFile } from '../../core/arrow-io.ts';
+import { readArrowFile } from '../../core/artifacts/arrow-io.ts';
 
 const REPO = fileURLToPath(new URL('../../', import.meta.url));
 const PYTHON = join(REPO, '.venv', 'bin', 'python');

@@ -2,9 +2,9 @@
 // [B, N, D] where state t depends only on tokens ≤ t (causal) and not on padding; it owns its
 // variables ('blocks.<k>.*', 'sasrec.*'). Towers, head, loss, negatives and evaluation are shared.
 import type * as tf from '@tensorflow/tfjs';
-import type { Rng } from '../../rng.ts';
+import type { Rng } from '../../random/rng.ts';
 import type { ModelConfig } from '../config.ts';
-import type { SequenceBatch } from '../batch.ts';
+import type { SequenceBatch } from '../inputs.ts';
 import type { ModelParams } from '../init.ts';
 import type { ForwardContext } from '../layers.ts';
 import { encodeHstu, initHstu } from './hstu/hstu.ts';

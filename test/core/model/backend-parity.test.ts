@@ -6,7 +6,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
-import { initBackend } from '../../../core/backend.ts';
+import { initBackend } from '../../../core/ops/backend.ts';
 import { initModel } from '../../../core/model/sequence-model.ts';
 import type { ModelConfig } from '../../../core/model/config.ts';
 import { withJsKeepMasks } from '../../../core/ops/keep-mask.ts';

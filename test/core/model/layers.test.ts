@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
 import { LN_EPS, layerNormOp } from '../../../core/model/layers.ts';
 import { relu, silu } from '../../../core/ops/activations.ts';
-import { Rng } from '../../../core/rng.ts';
+import { Rng } from '../../../core/random/rng.ts';
 
 await tf.setBackend('cpu');
 

@@ -6,10 +6,10 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
 import { type SequenceModel, initModel, lastPosition } from '../../../core/model/sequence-model.ts';
-import type { SequenceBatch } from '../../../core/model/batch.ts';
-import { checkSequenceBatch, checkTargetItems } from '../../../core/model/batch.ts';
+import type { SequenceBatch } from '../../../core/model/inputs.ts';
+import { checkSequenceBatch, checkTargetItems } from '../../../core/model/inputs.ts';
 import type { ModelConfig } from '../../../core/model/config.ts';
-import { Rng } from '../../../core/rng.ts';
+import { Rng } from '../../../core/random/rng.ts';
 import { randomBatch, randomTargets, tinyConfig, tinySasrecConfig } from './tiny-model.ts';
 
 await tf.setBackend('cpu');

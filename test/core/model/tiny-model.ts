@@ -1,8 +1,8 @@
 // Shared by the model tests: tiny configs for each encoder (random batches come from
-// core/model/random-batch.ts).
+// test/helpers/random-batch.ts).
 import type { FeatureSchema, HstuEncoderConfig, HstuModelConfig, ModelConfig, SasrecModelConfig } from '../../../core/model/config.ts';
 import { validateModelConfig } from '../../../core/model/config.ts';
-export { randomBatch, randomTargets } from '../../../core/model/random-batch.ts';
+export { randomBatch, randomTargets } from '../../helpers/random-batch.ts';
 
 export const TINY_FEATURES: FeatureSchema = {
   userSparse: [{ fid: '103', vocab: 5 }],

@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
 import { batchMatMul, gatherRows, logSumExp, matMul2d, meanLastAxis } from '../../../core/ops/fast-ops.ts';
 import { l2Normalize } from '../../../core/model/layers.ts';
-import { Rng } from '../../../core/rng.ts';
+import { Rng } from '../../../core/random/rng.ts';
 
 await tf.setBackend('cpu');
 

@@ -3,7 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
-import { initBackend } from '../../../core/backend.ts';
+import { initBackend } from '../../../core/ops/backend.ts';
 import { dropoutMask, dropoutMultipliers, keepMaskIsNative, nativeKeepWhere, withJsKeepMasks } from '../../../core/ops/keep-mask.ts';
 import { initModel } from '../../../core/model/sequence-model.ts';
 import { randomBatch, tinyConfig } from '../model/tiny-model.ts';

@@ -1,10 +1,10 @@
 // Arrow columns → row-major arrays with the features stage's defaults for missing values.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { flat, makeTable } from '../../../core/arrow-io.ts';
+import { flat, makeTable } from '../../../core/artifacts/arrow-io.ts';
 import { arrayMatrix, longestList, sparseMatrix } from '../../../core/sequences/columns.ts';
 import { buildFeatureSchema, clampArrayLen, MAX_ARRAY_LEN } from '../../../core/sequences/feature-schema.ts';
-import type { FeaturesManifest, IngestManifest } from '../../../core/artifacts.ts';
+import type { FeaturesManifest, IngestManifest } from '../../../core/artifacts/artifacts.ts';
 
 const table = makeTable({
   f103: flat(Int32Array.from([2, 0, 5])),

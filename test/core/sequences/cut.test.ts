@@ -1,7 +1,7 @@
 // Cut rules for every split: what history each sees, where the target is, maxlen truncation.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Role } from '../../../core/artifacts.ts';
+import { Role } from '../../../core/artifacts/artifacts.ts';
 import { countPositives, cutSequences, historyItems, selectCuts } from '../../../core/sequences/cut.ts';
 import { tinyShard } from './tiny-shard.ts';
 

@@ -2,7 +2,7 @@
 //   user 0 (row 0, profile):    events 0..8, roles train×4, valid, between×2, test, after
 //   user 1 (row 1, no profile): events 9..13, all train (fewer than two targets)
 //   user 2 (row 2, profile):    events 14..15, valid then test (no training events)
-import { Role } from '../../../core/artifacts.ts';
+import { Role } from '../../../core/artifacts/artifacts.ts';
 import type { FeatureSchema } from '../../../core/model/config.ts';
 import { ItemStore } from '../../../core/sequences/item-store.ts';
 import type { UserShard } from '../../../core/sequences/user-shards.ts';

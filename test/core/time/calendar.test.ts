@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { UserError } from '../../../core/errors.ts';
+import { UserError } from '../../../core/stage/errors.ts';
 import { isHolidayOrPromotion, isInHolidayYears, loadCalendar, parseCalendar } from '../../../core/time/calendar.ts';
 import { daysFromCivil, parseCivilDate } from '../../../core/time/civil-date.ts';
 

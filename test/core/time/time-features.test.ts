@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { computeCutTimeFeatures } from '../../../core/cut-time-features.ts';
+import { computeCutTimeFeatures } from '../../../core/time/cut-time-features.ts';
 import { loadCalendar } from '../../../core/time/calendar.ts';
 import { STORED_TIME_FIDS, TIME_VOCAB, computeTimeFeatures, type StoredTimeFid } from '../../../core/time/time-features.ts';
 

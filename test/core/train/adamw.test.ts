@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
 import { AdamW, FLAT_MAX_SIZE, GradAccumulator, clipNormAt, decayFromKinds, globalNorm } from '../../../core/train/adamw.ts';
-import { initBackend } from '../../../core/backend.ts';
+import { initBackend } from '../../../core/ops/backend.ts';
 import { nativeAbsentReason } from '../../helpers/native.ts';
 
 await tf.setBackend('cpu');

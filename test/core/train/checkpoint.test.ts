@@ -7,8 +7,8 @@ import { join } from 'node:path';
 import { assignWeights, loadCheckpoint, readWeights, saveCheckpoint, type TrainCheckpoint } from '../../../core/train/checkpoint.ts';
 import { AdamW } from '../../../core/train/adamw.ts';
 import { MemoryBank } from '../../../core/train/memory-bank.ts';
-import { UserError } from '../../../core/errors.ts';
-import { Rng } from '../../../core/rng.ts';
+import { UserError } from '../../../core/stage/errors.ts';
+import { Rng } from '../../../core/random/rng.ts';
 
 await tf.setBackend('cpu');
 

@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
 import { positionWeights, referenceInfoNce, streamedInfoNce, type InfoNceInput, type InfoNceParams, type NegativeBank } from '../../../core/train/infonce.ts';
-import { Rng } from '../../../core/rng.ts';
+import { Rng } from '../../../core/random/rng.ts';
 
 await tf.setBackend('cpu');
 

@@ -3,7 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { SampledNegatives } from '../../../core/train/sampled-softmax.ts';
-import { Rng } from '../../../core/rng.ts';
+import { Rng } from '../../../core/random/rng.ts';
 
 test('shares, draws and logQ', () => {
   const s = new SampledNegatives(Float64Array.from([99, 3, 1, 0, 4])); // row 0 (padding) is ignored

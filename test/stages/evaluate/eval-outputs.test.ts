@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { computeRankMetrics } from '../../../core/metrics.ts';
+import { computeRankMetrics } from '../../../core/ranking/metrics.ts';
 import { evaluateReport, headlineMetrics, hitRateTsv } from '../../../stages/evaluate/eval-outputs.ts';
 import { evaluateSegments } from '../../../stages/evaluate/segments.ts';
 

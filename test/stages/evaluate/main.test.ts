@@ -5,13 +5,13 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { Role, eventShardPath } from '../../../core/artifacts.ts';
-import { columnValues, readArrowFile } from '../../../core/arrow-io.ts';
-import { computeRankMetrics } from '../../../core/metrics.ts';
+import { Role, eventShardPath } from '../../../core/artifacts/artifacts.ts';
+import { columnValues, readArrowFile } from '../../../core/artifacts/arrow-io.ts';
+import { computeRankMetrics } from '../../../core/ranking/metrics.ts';
 import { cutSequences, historyItems } from '../../../core/sequences/cut.ts';
 import { buildFeatureSchema, readManifests } from '../../../core/sequences/feature-schema.ts';
 import { observeArrayLen, readUserShard } from '../../../core/sequences/user-shards.ts';
-import { readIndexer } from '../../../core/indexer.ts';
+import { readIndexer } from '../../../core/taac/indexer.ts';
 import { type Artifacts, buildArtifacts, evaluateArgs, runStage, saveTinyModel, writeParams } from './fixture.ts';
 
 let a: Artifacts;

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Role } from '../../../core/artifacts.ts';
+import { Role } from '../../../core/artifacts/artifacts.ts';
 import { addTrainInteractions } from '../../../stages/evaluate/popularity-counts.ts';
 
 test('only training-visible events with a known item count', () => {

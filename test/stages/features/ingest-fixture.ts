@@ -1,10 +1,10 @@
-// Small ingest-shaped folders for the features tests (the layout of core/artifacts.ts), built from
+// Small ingest-shaped folders for the features tests (the layout of core/artifacts/artifacts.ts), built from
 // plain user records so a test can plant values and perturb targets. Not a test file itself.
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { type IngestManifest, Role, eventShardPath, itemTablePath, shardName, userShardPath } from '../../../core/artifacts.ts';
-import { flat, makeTable, writeArrowFile } from '../../../core/arrow-io.ts';
-import { stableJson } from '../../../core/atomic.ts';
-import { Rng } from '../../../core/rng.ts';
+import { type IngestManifest, Role, eventShardPath, itemTablePath, shardName, userShardPath } from '../../../core/artifacts/artifacts.ts';
+import { flat, makeTable, writeArrowFile } from '../../../core/artifacts/arrow-io.ts';
+import { stableJson } from '../../../core/stage/atomic.ts';
+import { Rng } from '../../../core/random/rng.ts';
 
 export interface FixtureEvent { item: number; action: number; ts: number }
 export interface FixtureUser { events: FixtureEvent[]; f103: number; f106: number[] }

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Role } from '../../../core/artifacts.ts';
-import { Rng } from '../../../core/rng.ts';
+import { Role } from '../../../core/artifacts/artifacts.ts';
+import { Rng } from '../../../core/random/rng.ts';
 import { computeItemDynamic, DYNAMIC_FEATURES, ItemDynamicAccumulator, type ItemDynamic } from '../../../stages/features/item-dynamic.ts';
 
 interface Ev { user: number; item: number; action: number; ts: number; role: Role }

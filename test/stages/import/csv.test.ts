@@ -6,7 +6,8 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { PyDefaultDict, PyDict, readPickle } from '../../../core/pickle.ts';
+import { PyDefaultDict, PyDict } from '../../../core/taac/pickle/values.ts';
+import { readPickle } from '../../../core/taac/pickle/read.ts';
 import { inputFolder, runImport, tempDir } from './import-fixture.ts';
 
 const CSV = ['user_id,item_id,timestamp', 'u1,10,300', 'u2,20,100', 'u1,11,100', 'u3,10,50', 'u2,10,100', 'u1,12,200'].join('\n') + '\n';

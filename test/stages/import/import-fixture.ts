@@ -3,7 +3,7 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { writeDirAtomic } from '../../../core/atomic.ts';
+import { writeDirAtomic } from '../../../core/stage/atomic.ts';
 import { importInteractions, type ImportOptions, type ImportSummary } from '../../../stages/import/import.ts';
 
 export function tempDir(prefix = 'import-'): string {

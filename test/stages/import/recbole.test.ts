@@ -5,8 +5,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { writeDirAtomic } from '../../../core/atomic.ts';
-import { Progress } from '../../../core/progress.ts';
+import { writeDirAtomic } from '../../../core/stage/atomic.ts';
+import { Progress } from '../../../core/stage/progress.ts';
 import { ingestRaw } from '../../../stages/ingest/ingest.ts';
 import { inputFolder, runImport } from './import-fixture.ts';
 

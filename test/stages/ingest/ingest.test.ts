@@ -6,10 +6,10 @@ import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
 import type { Table } from 'apache-arrow';
-import { columnValues, listColumn, readArrowFile, vectorColumn } from '../../../core/arrow-io.ts';
-import { eventShardPath, itemTablePath, Role, userShardPath } from '../../../core/artifacts.ts';
-import { writeDirAtomic } from '../../../core/atomic.ts';
-import { Progress } from '../../../core/progress.ts';
+import { columnValues, listColumn, readArrowFile, vectorColumn } from '../../../core/artifacts/arrow-io.ts';
+import { eventShardPath, itemTablePath, Role, userShardPath } from '../../../core/artifacts/artifacts.ts';
+import { writeDirAtomic } from '../../../core/stage/atomic.ts';
+import { Progress } from '../../../core/stage/progress.ts';
 import { ingestRaw, type IngestParams, type IngestResult } from '../../../stages/ingest/ingest.ts';
 import { cid, goodEmb, goodLine, ITEMS, itemRec, makeRaw } from './make-raw.ts';
 

@@ -3,7 +3,8 @@
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PyDefaultDict, PyDict, writePickle, type PickleValue } from '../../../core/pickle.ts';
+import { PyDefaultDict, PyDict, type PickleValue } from '../../../core/taac/pickle/values.ts';
+import { writePickle } from '../../../core/taac/pickle/write.ts';
 
 export const USERS = 4;
 export const ITEMS = 6;

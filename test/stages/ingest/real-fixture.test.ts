@@ -7,11 +7,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
 import type { Table } from 'apache-arrow';
-import { columnValues, readArrowFile } from '../../../core/arrow-io.ts';
-import { eventShardPath, itemTablePath, Role, userShardPath } from '../../../core/artifacts.ts';
-import { writeDirAtomic } from '../../../core/atomic.ts';
-import { readPickle, writePickle, type PyDict } from '../../../core/pickle.ts';
-import { Progress } from '../../../core/progress.ts';
+import { columnValues, readArrowFile } from '../../../core/artifacts/arrow-io.ts';
+import { eventShardPath, itemTablePath, Role, userShardPath } from '../../../core/artifacts/artifacts.ts';
+import { writeDirAtomic } from '../../../core/stage/atomic.ts';
+import type { PyDict } from '../../../core/taac/pickle/values.ts';
+import { readPickle } from '../../../core/taac/pickle/read.ts';
+import { writePickle } from '../../../core/taac/pickle/write.ts';
+import { Progress } from '../../../core/stage/progress.ts';
 import { ingestRaw, type IngestParams } from '../../../stages/ingest/ingest.ts';
 
 const FIXTURE = new URL('../../../../shared/fixtures/tencentgr_1k_sample/', import.meta.url).pathname;

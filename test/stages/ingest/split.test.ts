@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Role } from '../../../core/artifacts.ts';
+import { Role } from '../../../core/artifacts/artifacts.ts';
 import { assignRoles, countSplit, emptySplitCounts } from '../../../stages/ingest/split.ts';
 
 test('test target = last action>=min, valid = the one before, train strictly before valid', () => {

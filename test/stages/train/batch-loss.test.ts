@@ -8,7 +8,7 @@ import * as tf from '@tensorflow/tfjs';
 import { negativeBanks } from '../../../stages/train/batch-loss.ts';
 import { SampledNegatives } from '../../../core/train/sampled-softmax.ts';
 import { type InfoNceParams, streamedInfoNce } from '../../../core/train/infonce.ts';
-import { Rng } from '../../../core/rng.ts';
+import { Rng } from '../../../core/random/rng.ts';
 
 await tf.setBackend('cpu');
 

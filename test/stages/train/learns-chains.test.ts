@@ -10,7 +10,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Rng } from '../../../core/rng.ts';
+import { Rng } from '../../../core/random/rng.ts';
 import { runStages, writeParamsFile } from '../../helpers/stage-runner.ts';
 
 const ITEMS = 100;

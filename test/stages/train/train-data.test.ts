@@ -6,7 +6,7 @@ import * as tf from '@tensorflow/tfjs';
 import { rmSync } from 'node:fs';
 import { buildModelConfig } from '../../../core/model/config.ts';
 import { initModel } from '../../../core/model/sequence-model.ts';
-import { buildCutBatch } from '../../../core/sequences/batch.ts';
+import { buildCutBatch } from '../../../core/sequences/cut-batch.ts';
 import { selectCuts } from '../../../core/sequences/cut.ts';
 import { batchLoss, positivePositions } from '../../../stages/train/batch-loss.ts';
 import { TrainData } from '../../../stages/train/train-data.ts';

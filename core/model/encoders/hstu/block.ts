@@ -11,7 +11,7 @@
 // hstuBlockFused (block-fused.ts), the same arithmetic with its backward written out, which
 // a test checks against autodiff of this one.
 import * as tf from '@tensorflow/tfjs';
-import type { Rng } from '../../../rng.ts';
+import type { Rng } from '../../../random/rng.ts';
 import { type HstuModelConfig, ropeDim } from '../../config.ts';
 import type { ModelParams } from '../../init.ts';
 import { type ForwardContext, dropout, initLayerNorm, initLinear, layerNorm, linear, nextDropoutSeed } from '../../layers.ts';

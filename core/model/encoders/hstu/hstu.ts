@@ -2,10 +2,10 @@
 // (block.ts, run as block-fused.ts), causal, with relative position/time bias. Towers and the head
 // (LN → FiLM → L2) are shared with every encoder (sequence-model.ts).
 import * as tf from '@tensorflow/tfjs';
-import type { Rng } from '../../../rng.ts';
+import type { Rng } from '../../../random/rng.ts';
 import type { HstuModelConfig } from '../../config.ts';
-import type { SequenceBatch } from '../../batch.ts';
-import { TOKEN_PAD } from '../../batch.ts';
+import type { SequenceBatch } from '../../inputs.ts';
+import { TOKEN_PAD } from '../../inputs.ts';
 import type { ModelParams } from '../../init.ts';
 import { type ForwardContext, dropout } from '../../layers.ts';
 import { sharedKeepProbabilities } from '../../../ops/keep-mask.ts';

@@ -4,7 +4,7 @@
 // The gap uses the query's OWN time t_i, not the next (target) item's: that time is unknown at
 // inference, and using it would leak the target. Indices are computed in JS from float64 times.
 import * as tf from '@tensorflow/tfjs';
-import type { Rng } from '../../../rng.ts';
+import type { Rng } from '../../../random/rng.ts';
 import { type ModelParams, truncatedNormal } from '../../init.ts';
 import { gatherRows } from '../../../ops/fast-ops.ts';
 

@@ -11,7 +11,7 @@
 // d = D/H per head. ReLU as the paper (the reference also offers GELU). LayerNorms are the project's
 // (learned γ = 1, β = 0 at init, as Kang's `normalize`; eps 1e-5); the reference's have no γ/β, eps 1e-8.
 import * as tf from '@tensorflow/tfjs';
-import type { Rng } from '../../../rng.ts';
+import type { Rng } from '../../../random/rng.ts';
 import type { SasrecModelConfig } from '../../config.ts';
 import type { ModelParams } from '../../init.ts';
 import { type ForwardContext, dropout, initLayerNorm, initLinear, layerNorm, linear } from '../../layers.ts';

@@ -7,10 +7,10 @@
 // Tokens come from the shared embeddings (ids only, or the feature towers with sasrec_features);
 // the shared head (LN → L2, FiLM with side features) follows.
 import * as tf from '@tensorflow/tfjs';
-import type { Rng } from '../../../rng.ts';
+import type { Rng } from '../../../random/rng.ts';
 import type { SasrecModelConfig } from '../../config.ts';
-import type { SequenceBatch } from '../../batch.ts';
-import { TOKEN_PAD } from '../../batch.ts';
+import type { SequenceBatch } from '../../inputs.ts';
+import { TOKEN_PAD } from '../../inputs.ts';
 import { type ModelParams, truncatedNormal } from '../../init.ts';
 import { type ForwardContext, dropout } from '../../layers.ts';
 import { gatherRows } from '../../../ops/fast-ops.ts';

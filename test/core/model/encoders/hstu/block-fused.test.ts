@@ -5,14 +5,14 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
-import { initBackend } from '../../../../../core/backend.ts';
+import { initBackend } from '../../../../../core/ops/backend.ts';
 import { type AttentionMask, hstuBlock } from '../../../../../core/model/encoders/hstu/block.ts';
 import { hstuBlockFused } from '../../../../../core/model/encoders/hstu/block-fused.ts';
 import { attentionMask, initHstu } from '../../../../../core/model/encoders/hstu/hstu.ts';
 import { ModelParams } from '../../../../../core/model/init.ts';
 import { makeForwardContext } from '../../../../../core/model/layers.ts';
 import { type BiasIndices, positionBiasIndices, timeBiasIndices } from '../../../../../core/model/encoders/hstu/relative-bias.ts';
-import { Rng } from '../../../../../core/rng.ts';
+import { Rng } from '../../../../../core/random/rng.ts';
 import { randomBatch, tinyConfig } from '../../tiny-model.ts';
 import { nativeAbsentReason } from '../../../../helpers/native.ts';
 

@@ -6,7 +6,7 @@ import * as tf from '@tensorflow/tfjs';
 import { initModel } from '../../../../../core/model/sequence-model.ts';
 import { attentionMask } from '../../../../../core/model/encoders/hstu/hstu.ts';
 import { film } from '../../../../../core/model/film.ts';
-import { TOKEN_ITEM, TOKEN_PAD, TOKEN_USER } from '../../../../../core/model/batch.ts';
+import { TOKEN_ITEM, TOKEN_PAD, TOKEN_USER } from '../../../../../core/model/inputs.ts';
 import { randomBatch, tinyConfig } from '../../tiny-model.ts';
 
 await tf.setBackend('cpu');

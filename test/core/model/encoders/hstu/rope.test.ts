@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
 import { applyRope } from '../../../../../core/model/encoders/hstu/rope.ts';
-import { Rng } from '../../../../../core/rng.ts';
+import { Rng } from '../../../../../core/random/rng.ts';
 
 await tf.setBackend('cpu');
 

@@ -4,13 +4,13 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
-import { TOKEN_ITEM, TOKEN_PAD, TOKEN_USER } from '../../../../../core/model/batch.ts';
+import { TOKEN_ITEM, TOKEN_PAD, TOKEN_USER } from '../../../../../core/model/inputs.ts';
 import { ModelParams } from '../../../../../core/model/init.ts';
 import { LN_EPS, makeForwardContext } from '../../../../../core/model/layers.ts';
 import { MASKED, initSasrecBlock, sasrecBlock } from '../../../../../core/model/encoders/sasrec/block.ts';
 import { attentionMaskBias, positionIndices } from '../../../../../core/model/encoders/sasrec/sasrec.ts';
-import { UserError } from '../../../../../core/errors.ts';
-import { Rng } from '../../../../../core/rng.ts';
+import { UserError } from '../../../../../core/stage/errors.ts';
+import { Rng } from '../../../../../core/random/rng.ts';
 import { randomBatch, tinySasrecConfig } from '../../tiny-model.ts';
 
 await tf.setBackend('cpu');

@@ -1,0 +1,50 @@
+// The popularity baseline (SPEC §7): every user gets the same item scores — training-visible interaction
+// counts — ranked with the same rules as the model (core/ranking/topk.ts): higher count first, ties by lower item
+// index, row 0 (padding) never a candidate, exclude(q) removed except the target itself.
+import type { ExcludeFn } from './topk.ts';
+
+export type PopularityOptions = { exclude?: ExcludeFn; skipRow0?: boolean };
+
+/**
+ * Exact 1-based rank of targets[q] for each query under item scores `counts` [I] (indexed by itemIdx).
+ * One sort of the items serves all queries, so the cost is O(I log I + Σ|exclude(q)|).
+ */
+export function popularityRanks(counts: Int32Array | Float64Array, targets: ArrayLike<number>, opts: PopularityOptions = {}): Int32Array {
+  const I = counts.length;
+  const first = opts.skipRow0 === false ? 0 : 1;
+  for (let i = 0; i < I; i++) {
+    if (!Number.isFinite(counts[i]!)) throw new Error(`popularity count of item ${i} is ${counts[i]}`);
+  }
+  const position = rankItemsByCount(counts, first);
+  const ranks = new Int32Array(targets.length);
+  const seen = new Int32Array(I); // seen[e] = q + 1 once e was handled for query q: dedupes repeats
+  for (let q = 0; q < targets.length; q++) {
+    const t = targets[q]!;
+    if (!Number.isInteger(t) || t < first || t >= I) throw new Error(`target ${t} of query ${q} is not a candidate item row (${first}..${I - 1})`);
+    let rank = position[t]!;
+    const list = opts.exclude ? opts.exclude(q) : [];
+    for (let j = 0; j < list.length; j++) {
+      const e = list[j]!;
+      if (!Number.isInteger(e) || e < 0 || e >= I) throw new Error(`exclude(${q}) lists ${e}, not an item row (0..${I - 1})`);
+      if (e === t || e < first || seen[e] === q + 1) continue;
+      seen[e] = q + 1;
+      if (position[e]! < position[t]!) rank--;
+    }
+    ranks[q] = rank;
+  }
+  return ranks;
+}
+
+/** position[i] = 1-based place of item i in the popularity order; 0 for rows below `first`. */
+function rankItemsByCount(counts: Int32Array | Float64Array, first: number): Int32Array {
+  const order = sortByCount(counts, first);
+  const position = new Int32Array(counts.length);
+  for (let p = 0; p < order.length; p++) position[order[p]!] = p + 1;
+  return position;
+}
+
+function sortByCount(counts: Int32Array | Float64Array, first: number): Int32Array {
+  const order = new Int32Array(Math.max(0, counts.length - first));
+  for (let p = 0; p < order.length; p++) order[p] = first + p;
+  return order.sort((a, b) => counts[b]! - counts[a]! || a - b);
+}
