@@ -38,7 +38,7 @@ function median(xs: number[]): number {
 function bench(c: ModelConfig, B: number, reps: number): { fwd: number; fwdBwd: number } {
   const N = c.maxlen + 1;
   const model = initModel(c, 1);
-  const p = model.params;
+  const w = model.weights;
   const batch = randomBatch(c, 2, B, N, Array.from({ length: B }, (_, i) => Math.max(2, N - (i % 4) * 8)));
   const targets = randomTargets(c, 3, B * 2);
   const forward = () => {
@@ -57,11 +57,11 @@ function bench(c: ModelConfig, B: number, reps: number): { fwd: number; fwdBwd: 
   };
   const fwd = time(() => tf.tidy(() => void forward().dataSync()));
   const fwdBwd = time(() => {
-    const { value, grads } = tf.variableGrads(() => tf.tidy(forward), p.trainable());
+    const { value, grads } = tf.variableGrads(() => tf.tidy(forward), w.trainable());
     value.dataSync();
     tf.dispose([value, ...Object.values(grads)]);
   });
-  p.dispose();
+  w.dispose();
   return { fwd: median(fwd), fwdBwd: median(fwdBwd) };
 }
 

@@ -25,7 +25,7 @@ import { validateModelConfig } from '../core/model/config.ts';
 import { TOKEN_PAD } from '../core/model/inputs.ts';
 import { gatherRows } from '../core/ops/fast-ops.ts';
 import { initModel } from '../core/model/sequence-model.ts';
-import type { ModelParams } from '../core/model/init.ts';
+import type { ModelWeights } from '../core/model/model-weights.ts';
 import { randomBatch, randomTargets } from '../test/helpers/random-batch.ts';
 import { Rng } from '../core/random/rng.ts';
 import { AdamW, decayFromKinds, type NamedGrads } from '../core/train/adamw.ts';
@@ -98,9 +98,9 @@ interface RaceStep {
 function makeRaceStep(): RaceStep {
   const c = RACE_CONFIG;
   const model = initModel(c, 1);
-  const p: ModelParams = model.params;
-  const names = p.names();
-  const optimizer = new AdamW(Object.fromEntries(names.map((n) => [n, p.get(n)])), { weightDecay: WEIGHT_DECAY, decays: decayFromKinds(p.kinds) });
+  const w: ModelWeights = model.weights;
+  const names = w.names();
+  const optimizer = new AdamW(Object.fromEntries(names.map((n) => [n, w.get(n)])), { weightDecay: WEIGHT_DECAY, decays: decayFromKinds(w.kinds) });
   const batch = randomBatch(c, 2, B, N, raceLengths());
   const rng = new Rng(3);
   const { at, ids: positiveIds } = positivesOf(batch.itemIdx, batch.tokenType, rng);
@@ -114,7 +114,7 @@ function makeRaceStep(): RaceStep {
     const targets = randomTargets(c, 4, M + NEGATIVES);
     targets.itemIdx.set(positiveIds);
     targets.itemIdx.set(negativeIds, M);
-    const vars = names.map((n) => p.get(n));
+    const vars = names.map((n) => w.get(n));
     const lossOf = (): tf.Scalar => {
       const encoded = model.encodeSequencesAndTargets(batch, targets, { training: true, seed }); // as stages/train/batch-loss.ts
       const states = tf.reshape(encoded.states, [B * N, c.hiddenUnits]); // [B·N, D]
@@ -135,14 +135,14 @@ function makeRaceStep(): RaceStep {
     if (profile) for (const g of Object.values(named)) g.dataSync(); // wait for every gradient kernel
     const tGrad = performance.now();
     optimizer.step(named, LR, CLIP);
-    if (profile) names.forEach((n) => p.get(n).dataSync());
+    if (profile) names.forEach((n) => w.get(n).dataSync());
     const t1 = performance.now();
     tf.dispose([value, ...Object.values(named)]);
     if (!Number.isFinite(loss)) throw new Error(`non-finite loss at step ${seed}`);
     const phases = profile ? { forward: t0 - tStart, backward: tGrad - t0 - (t0 - tStart), optimizer: t1 - tGrad } : null;
     return { ms: t1 - t0, phases, loss };
   };
-  return { step, dispose: () => { optimizer.dispose(); p.dispose(); } };
+  return { step, dispose: () => { optimizer.dispose(); w.dispose(); } };
 }
 
 /** Runs warmup + measured steps on the current backend; returns per-step ms (and, if asked, phases). */

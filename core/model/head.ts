@@ -4,20 +4,20 @@
 import * as tf from '@tensorflow/tfjs';
 import { type ModelConfig, usesSideFeatures } from './config.ts';
 import type { SequenceBatch } from './inputs.ts';
-import type { ModelParams } from './init.ts';
+import type { ModelWeights } from './model-weights.ts';
 import { initLayerNorm, l2Normalize, layerNorm } from './layers.ts';
 import { film, initFilm } from './film.ts';
 import { REAL_TOKENS, tokenMask } from './tokens.ts';
 
-export function initHead(p: ModelParams, c: ModelConfig): void {
-  initLayerNorm(p, 'ln_out', c.hiddenUnits);
-  if (usesSideFeatures(c)) initFilm(p, 'film', c.numActions, c.hiddenUnits);
+export function initHead(w: ModelWeights, c: ModelConfig): void {
+  initLayerNorm(w, 'ln_out', c.hiddenUnits);
+  if (usesSideFeatures(c)) initFilm(w, 'film', c.numActions, c.hiddenUnits);
 }
 
 /** Encoder output x [B, N, D] → unit-length states [B, N, D], zero vectors on padding. */
-export function applyHead(p: ModelParams, c: ModelConfig, x: tf.Tensor, b: SequenceBatch): tf.Tensor {
-  const ln = layerNorm(p, 'ln_out', x); // [B, N, D]
-  const h = usesSideFeatures(c) ? film(p, 'film', ln, tf.tensor2d(b.filmAction, [b.batchSize, b.seqLen], 'int32')) : ln;
+export function applyHead(w: ModelWeights, c: ModelConfig, x: tf.Tensor, b: SequenceBatch): tf.Tensor {
+  const ln = layerNorm(w, 'ln_out', x); // [B, N, D]
+  const h = usesSideFeatures(c) ? film(w, 'film', ln, tf.tensor2d(b.filmAction, [b.batchSize, b.seqLen], 'int32')) : ln;
   // Padding rows are zeroed: their (near-zero) states would give LN and L2 huge gradients.
   return tf.mul(l2Normalize(h), tokenMask(b, REAL_TOKENS)); // [B, N, D]
 }

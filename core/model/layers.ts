@@ -3,7 +3,8 @@
 // Each has an init* that creates its variables and a function that applies them.
 import * as tf from '@tensorflow/tfjs';
 import type { Rng } from '../random/rng.ts';
-import { INIT_STD, ModelParams, filled, truncatedNormal } from './init.ts';
+import { ModelWeights } from './model-weights.ts';
+import { INIT_STD, filled, truncatedNormal } from './init.ts';
 import { gatherRows, matMul2d, reshapeTo } from '../ops/fast-ops.ts';
 import { dropoutMultipliers } from '../ops/keep-mask.ts';
 
@@ -19,33 +20,33 @@ export function makeForwardContext(training: boolean, dropoutRate: number, seed 
   return { training, dropoutRate, seed, calls: 0 };
 }
 
-export function initLinear(p: ModelParams, name: string, dIn: number, dOut: number, rng: Rng, bias = true, std = INIT_STD): void {
-  p.add(`${name}.w`, 'weight', [dIn, dOut], truncatedNormal(rng, dIn * dOut, std));
-  if (bias) p.add(`${name}.b`, 'bias', [dOut], filled(dOut, 0));
+export function initLinear(w: ModelWeights, name: string, dIn: number, dOut: number, rng: Rng, bias = true, std = INIT_STD): void {
+  w.add(`${name}.w`, 'weight', [dIn, dOut], truncatedNormal(rng, dIn * dOut, std));
+  if (bias) w.add(`${name}.b`, 'bias', [dOut], filled(dOut, 0));
 }
 
 /** x [..., dIn] · W [dIn, dOut] (+ b) → [..., dOut], as one 2-D product. */
-export function linear(p: ModelParams, name: string, x: tf.Tensor): tf.Tensor {
-  const w = p.get(`${name}.w`);
-  const dIn = w.shape[0]!;
-  const dOut = w.shape[1]!;
+export function linear(w: ModelWeights, name: string, x: tf.Tensor): tf.Tensor {
+  const weight = w.get(`${name}.w`);
+  const dIn = weight.shape[0]!;
+  const dOut = weight.shape[1]!;
   const lead = x.shape.slice(0, -1);
-  let y: tf.Tensor = matMul2d(reshapeTo(x, [-1, dIn]), w); // [R, dOut]
-  const b = p.vars.get(`${name}.b`);
+  let y: tf.Tensor = matMul2d(reshapeTo(x, [-1, dIn]), weight); // [R, dOut]
+  const b = w.vars.get(`${name}.b`);
   if (b !== undefined) y = tf.add(y, b);
   return reshapeTo(y, [...lead, dOut]);
 }
 
-export function initLayerNorm(p: ModelParams, name: string, d: number): void {
-  p.add(`${name}.g`, 'norm', [d], filled(d, 1));
-  p.add(`${name}.b`, 'norm', [d], filled(d, 0));
+export function initLayerNorm(w: ModelWeights, name: string, d: number): void {
+  w.add(`${name}.g`, 'norm', [d], filled(d, 1));
+  w.add(`${name}.b`, 'norm', [d], filled(d, 0));
 }
 
 export const LN_EPS = 1e-5;
 
 /** LayerNorm over the last axis. */
-export function layerNorm(p: ModelParams, name: string, x: tf.Tensor): tf.Tensor {
-  return layerNormOp(x, p.get(`${name}.g`), p.get(`${name}.b`));
+export function layerNorm(w: ModelWeights, name: string, x: tf.Tensor): tf.Tensor {
+  return layerNormOp(x, w.get(`${name}.g`), w.get(`${name}.b`));
 }
 
 /** LayerNorm's forward pass over the last axis: the output and what its gradient needs. */
@@ -87,13 +88,13 @@ export const layerNormOp = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)
   };
 }) as (x: tf.Tensor, gamma: tf.Tensor, beta: tf.Tensor) => tf.Tensor;
 
-export function initEmbedding(p: ModelParams, name: string, vocab: number, dim: number, rng: Rng, kind: 'embedding' | 'itemEmbedding' = 'embedding'): void {
-  p.add(name, kind, [vocab, dim], truncatedNormal(rng, vocab * dim));
+export function initEmbedding(w: ModelWeights, name: string, vocab: number, dim: number, rng: Rng, kind: 'embedding' | 'itemEmbedding' = 'embedding'): void {
+  w.add(name, kind, [vocab, dim], truncatedNormal(rng, vocab * dim));
 }
 
 /** Rows of the table `name` at int32 `indices` [...S] → [...S, E]. */
-export function embed(p: ModelParams, name: string, indices: tf.Tensor): tf.Tensor {
-  return gatherRows(p.get(name), indices);
+export function embed(w: ModelWeights, name: string, indices: tf.Tensor): tf.Tensor {
+  return gatherRows(w.get(name), indices);
 }
 
 /** The seed of the context's next dropout call (each call gets its own stream). */

@@ -4,12 +4,12 @@
 //   encoder: HSTU or SASRec blocks (encoders/)                [B, N, D], causal: state t sees tokens ≤ t
 //   head:    LN → FiLM → L2 (head.ts)                         [B, N, D], the query for the item at t + 1
 //   items:   embedTargets → L2                                [M, D]
-// Pure functions of (params, batch, options) behind it; no data or file access except save.
+// Pure functions of (weights, batch, options) behind it; no data or file access except save.
 import * as tf from '@tensorflow/tfjs';
 import { Rng } from '../random/rng.ts';
 import { type ModelConfig, validateModelConfig } from './config.ts';
 import type { SequenceBatch, TargetItems } from './inputs.ts';
-import { ModelParams } from './init.ts';
+import { ModelWeights } from './model-weights.ts';
 import { l2Normalize, makeForwardContext } from './layers.ts';
 import { gatherRows } from '../ops/fast-ops.ts';
 import { ITEM_TABLE, embedTargets, embedTokens, initEmbeddings } from './tokens.ts';
@@ -24,7 +24,7 @@ export interface ForwardOptions {
 
 export interface SequenceModel {
   readonly config: ModelConfig;
-  readonly params: ModelParams;
+  readonly weights: ModelWeights;
   /** Sequence states at every position, L2-normalised, zero on padding: [B, N, D]. */
   encodeSequences(b: SequenceBatch, opts: ForwardOptions): tf.Tensor;
   /** Item embeddings, L2-normalised: [M, D]. Deterministic (no dropout). */
@@ -39,55 +39,54 @@ export interface SequenceModel {
   dispose(): void;
 }
 
-function states(p: ModelParams, c: ModelConfig, b: SequenceBatch, opts: ForwardOptions, itemEmb?: tf.Tensor): tf.Tensor {
+function states(w: ModelWeights, c: ModelConfig, b: SequenceBatch, opts: ForwardOptions, itemEmb?: tf.Tensor): tf.Tensor {
   return tf.tidy(() => {
     const ctx = makeForwardContext(opts.training, c.dropoutRate, opts.seed ?? 0);
-    const x = encodeWith(p, c, embedTokens(p, c, b, itemEmb), b, ctx); // [B, N, D]
-    return applyHead(p, c, x, b);
+    const x = encodeWith(w, c, embedTokens(w, c, b, itemEmb), b, ctx); // [B, N, D]
+    return applyHead(w, c, x, b);
   });
 }
 
-function targets(p: ModelParams, c: ModelConfig, t: TargetItems, itemEmb?: tf.Tensor): tf.Tensor {
-  return tf.tidy(() => l2Normalize(embedTargets(p, c, t, itemEmb)));
+function targets(w: ModelWeights, c: ModelConfig, t: TargetItems, itemEmb?: tf.Tensor): tf.Tensor {
+  return tf.tidy(() => l2Normalize(embedTargets(w, c, t, itemEmb)));
 }
 
 /** The model over existing variables (fresh from initModel, or read by loadModel). */
-export function modelOf(config: ModelConfig, params: ModelParams): SequenceModel {
+export function modelOf(config: ModelConfig, w: ModelWeights): SequenceModel {
   const c = validateModelConfig(config);
-  const p = params;
   return {
     config: c,
-    params: p,
-    encodeSequences: (b, opts) => states(p, c, b, opts),
-    encodeTargets: (t) => targets(p, c, t),
+    weights: w,
+    encodeSequences: (b, opts) => states(w, c, b, opts),
+    encodeTargets: (t) => targets(w, c, t),
     encodeSequencesAndTargets: (b, t, opts) => {
       const ids = new Int32Array(b.itemIdx.length + t.itemIdx.length);
       ids.set(b.itemIdx);
       ids.set(t.itemIdx, b.itemIdx.length);
-      const both = gatherRows(p.get(ITEM_TABLE), tf.tensor1d(ids, 'int32')); // [B·N + M, E]
+      const both = gatherRows(w.get(ITEM_TABLE), tf.tensor1d(ids, 'int32')); // [B·N + M, E]
       const [history, items] = tf.split(both, [b.itemIdx.length, t.itemIdx.length], 0);
-      return { states: states(p, c, b, opts, history), items: targets(p, c, t, items) };
+      return { states: states(w, c, b, opts, history), items: targets(w, c, t, items) };
     },
-    save: (dir) => writeModelDir(dir, p, c),
-    dispose: () => p.dispose(),
+    save: (dir) => writeModelDir(dir, w, c),
+    dispose: () => w.dispose(),
   };
 }
 
 /** Creates every variable of the model from `seed` (same seed → same weights on any backend). */
 export function initModel(config: ModelConfig, seed: number): SequenceModel {
   const c = validateModelConfig(config);
-  const p = new ModelParams();
+  const w = new ModelWeights();
   const rng = new Rng(seed, 0x4d4f44); // 'MOD' stream: model init never shares draws with data RNGs
-  initEmbeddings(p, c, rng);
-  initEncoder(p, c, rng);
-  initHead(p, c);
-  return modelOf(c, p);
+  initEmbeddings(w, c, rng);
+  initEncoder(w, c, rng);
+  initHead(w, c);
+  return modelOf(c, w);
 }
 
 /** Reads a model directory written by save (or an older HSTU one, upgraded: weights-io.ts). */
 export function loadModel(dir: string): SequenceModel {
-  const { config, params } = readModelDir(dir);
-  return modelOf(config, params);
+  const { config, weights } = readModelDir(dir);
+  return modelOf(config, weights);
 }
 
 /** The query of each sequence: its state at the last position. states [B, N, D] → [B, D] */

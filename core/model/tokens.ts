@@ -10,7 +10,8 @@ import type { Rng } from '../random/rng.ts';
 import { type ModelConfig, usesSideFeatures } from './config.ts';
 import type { SequenceBatch, TargetItems } from './inputs.ts';
 import { TOKEN_ITEM, TOKEN_USER, TOKEN_USER_DEFAULT } from './inputs.ts';
-import { type ModelParams, truncatedNormal } from './init.ts';
+import { type ModelWeights } from './model-weights.ts';
+import { truncatedNormal } from './init.ts';
 import { embed, initEmbedding } from './layers.ts';
 import { encodeBranch, initBranch, initFeatureTables } from './towers.ts';
 import { historyRows, targetRows, userRows } from './branch-rows.ts';
@@ -22,16 +23,16 @@ const USER_TOKENS = [TOKEN_USER, TOKEN_USER_DEFAULT];
 export const REAL_TOKENS = [TOKEN_ITEM, ...USER_TOKENS];
 
 /** The embedding variables: the feature tables and towers, or the id table [V, D] and start vector [1, D]. */
-export function initEmbeddings(p: ModelParams, c: ModelConfig, rng: Rng): void {
+export function initEmbeddings(w: ModelWeights, c: ModelConfig, rng: Rng): void {
   if (usesSideFeatures(c)) {
-    initFeatureTables(p, c, rng);
-    initBranch(p, c, 'user', rng);
-    initBranch(p, c, 'history', rng);
-    initBranch(p, c, 'target', rng);
+    initFeatureTables(w, c, rng);
+    initBranch(w, c, 'user', rng);
+    initBranch(w, c, 'history', rng);
+    initBranch(w, c, 'target', rng);
     return;
   }
-  initEmbedding(p, ITEM_TABLE, c.itemVocab, c.hiddenUnits, rng, 'itemEmbedding');
-  p.add(START_TOKEN, 'embedding', [1, c.hiddenUnits], truncatedNormal(rng, c.hiddenUnits));
+  initEmbedding(w, ITEM_TABLE, c.itemVocab, c.hiddenUnits, rng, 'itemEmbedding');
+  w.add(START_TOKEN, 'embedding', [1, c.hiddenUnits], truncatedNormal(rng, c.hiddenUnits));
 }
 
 /** 1 where the token is of one of `types`, else 0: [B, N, 1]. */
@@ -42,17 +43,17 @@ export function tokenMask(b: SequenceBatch, types: number[]): tf.Tensor {
 }
 
 /** Token embeddings [B, N, D]: items on item tokens, the user (or start) vector on the user token, 0 on padding. */
-export function embedTokens(p: ModelParams, c: ModelConfig, b: SequenceBatch, itemEmb?: tf.Tensor): tf.Tensor {
+export function embedTokens(w: ModelWeights, c: ModelConfig, b: SequenceBatch, itemEmb?: tf.Tensor): tf.Tensor {
   const [B, N, D] = [b.batchSize, b.seqLen, c.hiddenUnits];
   const side = usesSideFeatures(c);
-  const itemRows = side ? encodeBranch(p, c, 'history', historyRows(c, b), itemEmb) : (itemEmb ?? embed(p, ITEM_TABLE, tf.tensor1d(b.itemIdx, 'int32')));
+  const itemRows = side ? encodeBranch(w, c, 'history', historyRows(c, b), itemEmb) : (itemEmb ?? embed(w, ITEM_TABLE, tf.tensor1d(b.itemIdx, 'int32')));
   const items = tf.reshape(itemRows, [B, N, D]); // [B, N, D]
-  const user = side ? tf.reshape(encodeBranch(p, c, 'user', userRows(c, b)), [B, 1, D]) : tf.reshape(p.get(START_TOKEN), [1, 1, D]); // [B|1, 1, D]
+  const user = side ? tf.reshape(encodeBranch(w, c, 'user', userRows(c, b)), [B, 1, D]) : tf.reshape(w.get(START_TOKEN), [1, 1, D]); // [B|1, 1, D]
   return tf.add(tf.mul(items, tokenMask(b, [TOKEN_ITEM])), tf.mul(user, tokenMask(b, USER_TOKENS)));
 }
 
 /** Target item embeddings [M, D] (before normalisation): the target tower, or the id table's rows. */
-export function embedTargets(p: ModelParams, c: ModelConfig, t: TargetItems, itemEmb?: tf.Tensor): tf.Tensor {
-  if (usesSideFeatures(c)) return encodeBranch(p, c, 'target', targetRows(c, t), itemEmb);
-  return itemEmb ?? embed(p, ITEM_TABLE, tf.tensor1d(t.itemIdx, 'int32'));
+export function embedTargets(w: ModelWeights, c: ModelConfig, t: TargetItems, itemEmb?: tf.Tensor): tf.Tensor {
+  if (usesSideFeatures(c)) return encodeBranch(w, c, 'target', targetRows(c, t), itemEmb);
+  return itemEmb ?? embed(w, ITEM_TABLE, tf.tensor1d(t.itemIdx, 'int32'));
 }

@@ -8,7 +8,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { Rng } from '../random/rng.ts';
 import type { CategoricalFeature, ModelConfig, MultimodalFeature, TowerInit } from './config.ts';
-import type { ModelParams } from './init.ts';
+import type { ModelWeights } from './model-weights.ts';
 import { embed, initEmbedding, initLinear, linear } from './layers.ts';
 import { INIT_STD } from './init.ts';
 import { relu } from '../ops/activations.ts';
@@ -78,9 +78,9 @@ export interface BranchRows {
 }
 
 /** Shared tables and projections, created once for all branches. */
-export function initFeatureTables(p: ModelParams, c: ModelConfig, rng: Rng): void {
+export function initFeatureTables(w: ModelWeights, c: ModelConfig, rng: Rng): void {
   const E = c.fieldDim;
-  initEmbedding(p, 'emb.item', c.itemVocab, E, rng, 'itemEmbedding');
+  initEmbedding(w, 'emb.item', c.itemVocab, E, rng, 'itemEmbedding');
   const seen = new Map<string, number>();
   for (const branch of BRANCHES) {
     const l = branchLayout(c, branch);
@@ -91,10 +91,10 @@ export function initFeatureTables(p: ModelParams, c: ModelConfig, rng: Rng): voi
         continue;
       }
       seen.set(fid, vocab);
-      initEmbedding(p, `emb.${fid}`, vocab, E, rng);
+      initEmbedding(w, `emb.${fid}`, vocab, E, rng);
     }
   }
-  for (const { fid, dim } of c.features.itemMultimodal) initLinear(p, `mm.${fid}`, dim, E, rng);
+  for (const { fid, dim } of c.features.itemMultimodal) initLinear(w, `mm.${fid}`, dim, E, rng);
 }
 
 /**
@@ -118,19 +118,19 @@ export function towerStd(c: ModelConfig, fanIn: number): number {
 }
 
 /** A branch's own layers: continuous projection, SE and the DNN to D. */
-export function initBranch(p: ModelParams, c: ModelConfig, branch: Branch, rng: Rng): void {
+export function initBranch(w: ModelWeights, c: ModelConfig, branch: Branch, rng: Rng): void {
   const l = branchLayout(c, branch);
   const E = c.fieldDim;
   const F = fieldCount(l);
-  if (l.continuous.length > 0) initLinear(p, `${branch}.continuous`, l.continuous.length, E, rng);
-  initSqueezeExcite(p, `${branch}.se`, F, rng);
-  initLinear(p, `${branch}.dnn1`, F * E, c.hiddenUnits, rng, true, towerStd(c, F * E));
-  initLinear(p, `${branch}.dnn2`, c.hiddenUnits, c.hiddenUnits, rng, true, towerStd(c, c.hiddenUnits));
+  if (l.continuous.length > 0) initLinear(w, `${branch}.continuous`, l.continuous.length, E, rng);
+  initSqueezeExcite(w, `${branch}.se`, F, rng);
+  initLinear(w, `${branch}.dnn1`, F * E, c.hiddenUnits, rng, true, towerStd(c, F * E));
+  initLinear(w, `${branch}.dnn2`, c.hiddenUnits, c.hiddenUnits, rng, true, towerStd(c, c.hiddenUnits));
 }
 
 /** Mean of the embeddings of the non-zero indices of each row: ids [R, L] → [R, E]. */
-function meanPoolArray(p: ModelParams, table: string, ids: tf.Tensor): tf.Tensor {
-  const e = embed(p, table, ids); // [R, L, E]
+function meanPoolArray(w: ModelWeights, table: string, ids: tf.Tensor): tf.Tensor {
+  const e = embed(w, table, ids); // [R, L, E]
   const mask = tf.expandDims(tf.cast(tf.notEqual(ids, 0), 'float32'), -1); // [R, L, 1]
   const count = tf.maximum(tf.sum(mask, 1), 1); // [R, 1]
   return tf.div(tf.sum(tf.mul(e, mask), 1), count); // [R, E]
@@ -141,27 +141,27 @@ function meanPoolArray(p: ModelParams, table: string, ids: tf.Tensor): tf.Tensor
  * rows at x.itemIdx when the caller looked them up itself (together with another branch's, so the
  * table gets one gradient instead of two).
  */
-export function encodeBranch(p: ModelParams, c: ModelConfig, branch: Branch, x: BranchRows, itemEmb?: tf.Tensor): tf.Tensor {
+export function encodeBranch(w: ModelWeights, c: ModelConfig, branch: Branch, x: BranchRows, itemEmb?: tf.Tensor): tf.Tensor {
   const l = branchLayout(c, branch);
   const R = x.rows;
   const L = c.features.arrayLen;
   const fields: tf.Tensor[] = []; // each [R, E]
   if (l.itemId) {
     if (x.itemIdx === null) throw new Error(`${branch} branch needs item indices`);
-    fields.push(itemEmb ?? embed(p, 'emb.item', tf.tensor1d(x.itemIdx, 'int32')));
+    fields.push(itemEmb ?? embed(w, 'emb.item', tf.tensor1d(x.itemIdx, 'int32')));
   }
-  l.sparse.forEach(({ fid }, i) => fields.push(embed(p, `emb.${fid}`, tf.tensor1d(x.sparse[i]!, 'int32'))));
-  l.array.forEach(({ fid }, i) => fields.push(meanPoolArray(p, `emb.${fid}`, tf.tensor2d(x.array[i]!, [R, L], 'int32'))));
+  l.sparse.forEach(({ fid }, i) => fields.push(embed(w, `emb.${fid}`, tf.tensor1d(x.sparse[i]!, 'int32'))));
+  l.array.forEach(({ fid }, i) => fields.push(meanPoolArray(w, `emb.${fid}`, tf.tensor2d(x.array[i]!, [R, L], 'int32'))));
   if (l.continuous.length > 0) {
-    fields.push(linear(p, `${branch}.continuous`, tf.tensor2d(x.continuous, [R, l.continuous.length])));
+    fields.push(linear(w, `${branch}.continuous`, tf.tensor2d(x.continuous, [R, l.continuous.length])));
   }
-  l.multimodal.forEach(({ fid, dim }, i) => fields.push(linear(p, `mm.${fid}`, tf.tensor2d(x.multimodal[i]!, [R, dim]))));
+  l.multimodal.forEach(({ fid, dim }, i) => fields.push(linear(w, `mm.${fid}`, tf.tensor2d(x.multimodal[i]!, [R, dim]))));
   // concat + reshape, not tf.stack: stack's gradient (Unpack) is ~25× slower on wasm [measured].
   const stacked = tf.reshape(tf.concat(fields, 1), [R, fields.length, c.fieldDim]); // [R, F, E]
-  const weighted = squeezeExcite(p, `${branch}.se`, stacked); // [R, F, E]
+  const weighted = squeezeExcite(w, `${branch}.se`, stacked); // [R, F, E]
   const flat = tf.reshape(weighted, [R, fields.length * c.fieldDim]); // [R, F*E]
-  const h = relu(linear(p, `${branch}.dnn1`, flat)); // [R, D]
-  return linear(p, `${branch}.dnn2`, h); // [R, D]
+  const h = relu(linear(w, `${branch}.dnn1`, flat)); // [R, D]
+  return linear(w, `${branch}.dnn2`, h); // [R, D]
 }
 
 /** Column j of a row-major [R, width] array. */

@@ -15,7 +15,7 @@ import { UserError } from '../stage/errors.ts';
 import type { ModelConfig } from './config.ts';
 import { validateModelConfig } from './config.ts';
 import { upgradeHstuV1Config } from './upgrade-v1.ts';
-import { ModelParams, type ParamKind, sizeOf } from './init.ts';
+import { ModelWeights, type WeightKind, sizeOf } from './model-weights.ts';
 
 export const WEIGHTS_FORMAT = 'sequence-model-weights-v2';
 /** The format before model_type: HSTU only, its knobs flat in config.json. Read, never written. */
@@ -23,7 +23,7 @@ export const HSTU_V1_FORMAT = 'hstu-weights-v1';
 
 export interface WeightEntry {
   name: string;
-  kind: ParamKind;
+  kind: WeightKind;
   shape: number[];
   offset: number; // bytes into weights.bin
 }
@@ -41,34 +41,34 @@ function sha256(bytes: Uint8Array): string {
 }
 
 /** The manifest and the little-endian float32 bytes of every variable, in sorted name order. */
-export function serializeWeights(p: ModelParams): { manifest: WeightsManifest; bytes: Uint8Array } {
+export function serializeWeights(w: ModelWeights): { manifest: WeightsManifest; bytes: Uint8Array } {
   const tensors: WeightEntry[] = [];
   let offset = 0;
-  for (const name of p.names()) {
-    const shape = p.get(name).shape.slice();
-    tensors.push({ name, kind: p.kinds.get(name)!, shape, offset });
+  for (const name of w.names()) {
+    const shape = w.get(name).shape.slice();
+    tensors.push({ name, kind: w.kinds.get(name)!, shape, offset });
     offset += sizeOf(shape) * 4;
   }
   const bytes = new Uint8Array(offset);
   const view = new DataView(bytes.buffer);
   for (const e of tensors) {
-    const values = p.get(e.name).dataSync() as Float32Array;
+    const values = w.get(e.name).dataSync() as Float32Array;
     for (let i = 0; i < values.length; i++) view.setFloat32(e.offset + 4 * i, values[i]!, true);
   }
   return { manifest: { format: WEIGHTS_FORMAT, bytes: bytes.byteLength, sha256: sha256(bytes), tensors }, bytes };
 }
 
 /** Writes weights.bin, weights.json and config.json into an existing directory (the caller makes it atomic). */
-export function writeWeights(dir: string, p: ModelParams, config: ModelConfig): void {
-  const { manifest, bytes } = serializeWeights(p);
+export function writeWeights(dir: string, w: ModelWeights, config: ModelConfig): void {
+  const { manifest, bytes } = serializeWeights(w);
   writeFileSync(join(dir, 'weights.bin'), bytes);
   writeFileSync(join(dir, 'weights.json'), stableJson(manifest));
   writeFileSync(join(dir, 'config.json'), stableJson(config));
 }
 
 /** Saves the model as its own directory, atomically. */
-export async function writeModelDir(dir: string, p: ModelParams, config: ModelConfig): Promise<void> {
-  await writeDirAtomic(dir, (tmp) => writeWeights(tmp, p, config));
+export async function writeModelDir(dir: string, w: ModelWeights, config: ModelConfig): Promise<void> {
+  await writeDirAtomic(dir, (tmp) => writeWeights(tmp, w, config));
 }
 
 function readJson(path: string): unknown {
@@ -80,7 +80,7 @@ function readJson(path: string): unknown {
 }
 
 /** Reads a model directory written by writeWeights (or an hstu-weights-v1 one): its config and fresh variables. */
-export function readModelDir(dir: string): { config: ModelConfig; params: ModelParams } {
+export function readModelDir(dir: string): { config: ModelConfig; weights: ModelWeights } {
   const manifest = readJson(join(dir, 'weights.json')) as WeightsManifest;
   const rawConfig = readJson(join(dir, 'config.json'));
   let config: ModelConfig;
@@ -92,15 +92,15 @@ export function readModelDir(dir: string): { config: ModelConfig; params: ModelP
   const buf = readFileSync(join(dir, 'weights.bin'));
   checkIntegrity(dir, manifest, new Uint8Array(buf.buffer, buf.byteOffset, buf.length));
   const view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
-  const params = new ModelParams();
+  const weights = new ModelWeights();
   for (const e of manifest.tensors) {
     const n = sizeOf(e.shape);
     if (e.offset + 4 * n > buf.byteLength) throw new UserError(`${dir}/weights.bin: too short for ${e.name}`);
     const values = new Float32Array(n);
     for (let i = 0; i < n; i++) values[i] = view.getFloat32(e.offset + 4 * i, true);
-    params.add(e.name, e.kind, e.shape, values);
+    weights.add(e.name, e.kind, e.shape, values);
   }
-  return { config, params };
+  return { config, weights };
 }
 
 /** weights.bin must be the bytes weights.json describes: a flipped or truncated file is refused, never loaded. */
@@ -120,7 +120,7 @@ function checkIntegrity(dir: string, manifest: WeightsManifest, buf: Uint8Array)
  * Copies saved weights into an existing model (fine-tuning from state_dict_path): every variable
  * must exist on both sides with the same shape, or it fails naming the first mismatch.
  */
-export function assignWeights(target: ModelParams, source: ModelParams): void {
+export function copyWeights(target: ModelWeights, source: ModelWeights): void {
   const a = target.names();
   const b = source.names();
   const missing = a.find((n) => !source.vars.has(n)) ?? b.find((n) => !target.vars.has(n));

@@ -64,12 +64,12 @@ export class ItemStore {
     return {
       count: M,
       itemIdx,
-      itemSparse: gatherRows(this.sparse, s.itemSparse.length, itemIdx, Int32Array),
-      itemArray: gatherRows(this.array, s.itemArray.length * L, itemIdx, Int32Array),
-      itemContinuous: gatherRows(this.continuous, s.itemContinuous.length, itemIdx, Float32Array),
-      itemMultimodal: this.multimodal.map((t, k) => gatherRows(t, s.itemMultimodal[k]!.dim, itemIdx, Float32Array)),
-      dynamicDiscrete: gatherRows(this.dynamicDiscrete, s.dynamicDiscrete.length, itemIdx, Int32Array),
-      dynamicContinuous: gatherRows(this.dynamicContinuous, s.dynamicContinuous.length, itemIdx, Float32Array),
+      itemSparse: gatherArrayRows(this.sparse, s.itemSparse.length, itemIdx, Int32Array),
+      itemArray: gatherArrayRows(this.array, s.itemArray.length * L, itemIdx, Int32Array),
+      itemContinuous: gatherArrayRows(this.continuous, s.itemContinuous.length, itemIdx, Float32Array),
+      itemMultimodal: this.multimodal.map((t, k) => gatherArrayRows(t, s.itemMultimodal[k]!.dim, itemIdx, Float32Array)),
+      dynamicDiscrete: gatherArrayRows(this.dynamicDiscrete, s.dynamicDiscrete.length, itemIdx, Int32Array),
+      dynamicContinuous: gatherArrayRows(this.dynamicContinuous, s.dynamicContinuous.length, itemIdx, Float32Array),
     };
   }
 
@@ -80,7 +80,7 @@ export class ItemStore {
 }
 
 /** Rows `idx` of a row-major [R, width] array → [M, width]. */
-export function gatherRows<T extends Int32Array | Float32Array>(src: T, width: number, idx: Int32Array, Ctor: { new (n: number): T }): T {
+export function gatherArrayRows<T extends Int32Array | Float32Array>(src: T, width: number, idx: Int32Array, Ctor: { new (n: number): T }): T {
   const out = new Ctor(idx.length * width);
   if (width === 0) return out;
   for (let m = 0; m < idx.length; m++) out.set(src.subarray(idx[m]! * width, (idx[m]! + 1) * width), m * width);

@@ -33,7 +33,7 @@ export function clipNormAt(step: number, clipNorm: number): number {
 }
 
 /**
- * Decay rule from the model's parameter kinds (core/model/init.ts ParamKind): no decay on 'norm'
+ * Decay rule from the model's weight kinds (core/model/model-weights.ts WeightKind): no decay on 'norm'
  * (LayerNorm γ, β) and 'bias' (linear biases, relative attention biases); decay on everything else.
  * A name missing from `kinds` is an error, so a new variable cannot silently get the wrong rule.
  */

@@ -186,7 +186,7 @@ export function readWeights(vars: Record<string, tf.Variable>): Record<string, H
 }
 
 /** Assigns checkpoint weights to the model's variables; names and shapes must match exactly. */
-export function assignWeights(vars: Record<string, tf.Variable>, weights: Record<string, HostTensor>): void {
+export function assignCheckpointWeights(vars: Record<string, tf.Variable>, weights: Record<string, HostTensor>): void {
   const missing = Object.keys(vars).filter((n) => weights[n] === undefined);
   const extra = Object.keys(weights).filter((n) => vars[n] === undefined);
   if (missing.length > 0 || extra.length > 0) {

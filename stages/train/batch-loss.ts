@@ -90,7 +90,7 @@ export function batchLoss(
   proposal?: SampledNegatives,
 ): BatchLossResult {
   const { batch, positives } = cb;
-  const { params: p, config: c } = model;
+  const { weights: p, config: c } = model;
   const [B, N, D] = [batch.batchSize, batch.seqLen, c.hiddenUnits];
   const at = positivePositions(positives.isPositive);
   const M = at.length;

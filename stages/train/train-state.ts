@@ -6,10 +6,10 @@ import { join } from 'node:path';
 import { UserError } from '../../core/stage/errors.ts';
 import type { ModelConfig } from '../../core/model/config.ts';
 import { type SequenceModel, initModel, loadModel } from '../../core/model/sequence-model.ts';
-import { assignWeights } from '../../core/model/weights-io.ts';
+import { copyWeights } from '../../core/model/weights-io.ts';
 import { Rng } from '../../core/random/rng.ts';
 import { AdamW, decayFromKinds } from '../../core/train/adamw.ts';
-import { type TrainCursor, assignWeights as assignCheckpointWeights, loadCheckpoint, readWeights, saveCheckpoint } from '../../core/train/checkpoint.ts';
+import { type TrainCursor, assignCheckpointWeights, loadCheckpoint, readWeights, saveCheckpoint } from '../../core/train/checkpoint.ts';
 import { MemoryBank } from '../../core/train/memory-bank.ts';
 import { type TrainLog, emptyTrainLog } from './train-log.ts';
 import type { TrainParams } from './train-params.ts';
@@ -33,21 +33,21 @@ export interface TrainState {
 /** A fresh state: seeded init, then state_dict_path's weights when given. */
 export function freshState(c: ModelConfig, p: TrainParams): TrainState {
   const model = initModel(c, p.seed);
-  const params = model.params;
+  const weights = model.weights;
   if (p.state_dict_path !== '') {
     if (!existsSync(join(p.state_dict_path, 'weights.json'))) throw new UserError(`state_dict_path ${p.state_dict_path}: no model weights there (expected weights.json, weights.bin)`);
     const source = loadModel(p.state_dict_path);
     try {
-      assignWeights(params, source.params);
+      copyWeights(weights, source.weights);
     } finally {
       source.dispose();
     }
   }
-  const vars = Object.fromEntries(params.names().map((n) => [n, params.get(n)]));
+  const vars = Object.fromEntries(weights.names().map((n) => [n, weights.get(n)]));
   return {
     model,
     vars,
-    optimizer: new AdamW(vars, { weightDecay: p.weight_decay, decays: decayFromKinds(params.kinds) }),
+    optimizer: new AdamW(vars, { weightDecay: p.weight_decay, decays: decayFromKinds(weights.kinds) }),
     bank: new MemoryBank(p.neg_cache_steps),
     negativesRng: new Rng(p.seed, NEGATIVES_STREAM),
     cursor: { step: 0, epoch: 0, batch: 0 },

@@ -5,31 +5,31 @@ import type * as tf from '@tensorflow/tfjs';
 import type { Rng } from '../../random/rng.ts';
 import type { ModelConfig } from '../config.ts';
 import type { SequenceBatch } from '../inputs.ts';
-import type { ModelParams } from '../init.ts';
+import type { ModelWeights } from '../model-weights.ts';
 import type { ForwardContext } from '../layers.ts';
 import { encodeHstu, initHstu } from './hstu/hstu.ts';
 import { encodeSasrec, initSasrec } from './sasrec/sasrec.ts';
 
-export function initEncoder(p: ModelParams, c: ModelConfig, rng: Rng): void {
+export function initEncoder(w: ModelWeights, c: ModelConfig, rng: Rng): void {
   const e = c.encoder;
   switch (e.type) {
     case 'hstu':
-      return initHstu(p, { ...c, encoder: e }, rng);
+      return initHstu(w, { ...c, encoder: e }, rng);
     case 'sasrec':
-      return initSasrec(p, { ...c, encoder: e }, rng);
+      return initSasrec(w, { ...c, encoder: e }, rng);
     default:
       throw unknownEncoder(e);
   }
 }
 
 /** tokens [B, N, D] (0 on padding, before dropout) → states [B, N, D]. Call inside tf.tidy. */
-export function encodeWith(p: ModelParams, c: ModelConfig, tokens: tf.Tensor, b: SequenceBatch, ctx: ForwardContext): tf.Tensor {
+export function encodeWith(w: ModelWeights, c: ModelConfig, tokens: tf.Tensor, b: SequenceBatch, ctx: ForwardContext): tf.Tensor {
   const e = c.encoder;
   switch (e.type) {
     case 'hstu':
-      return encodeHstu(p, { ...c, encoder: e }, tokens, b, ctx);
+      return encodeHstu(w, { ...c, encoder: e }, tokens, b, ctx);
     case 'sasrec':
-      return encodeSasrec(p, { ...c, encoder: e }, tokens, b, ctx);
+      return encodeSasrec(w, { ...c, encoder: e }, tokens, b, ctx);
     default:
       throw unknownEncoder(e);
   }

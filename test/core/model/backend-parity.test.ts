@@ -20,7 +20,7 @@ function runOn(backend: string, config: () => ModelConfig, training = false): { 
   const c = config();
   // JS dropout masks (withJsKeepMasks) are the same on every backend.
   const m = initModel(training ? { ...c, dropoutRate: 0.2 } : c, 1);
-  const p = m.params;
+  const w = m.weights;
   const b = randomBatch(c, 2, 3, 8);
   const t = randomTargets(c, 3, 5);
   assert.equal(tf.getBackend(), backend);
@@ -28,11 +28,11 @@ function runOn(backend: string, config: () => ModelConfig, training = false): { 
   const states = m.encodeSequences(b, opts);
   const items = m.encodeTargets(t);
   const loss = () => tf.tidy(() => tf.sum(tf.matMul(tf.reshape(m.encodeSequences(b, opts), [-1, c.hiddenUnits]), m.encodeTargets(t), false, true))) as tf.Scalar;
-  const { grads } = tf.variableGrads(loss, p.trainable());
+  const { grads } = tf.variableGrads(loss, w.trainable());
   const out = {
     states: states.dataSync() as Float32Array,
     items: items.dataSync() as Float32Array,
-    grads: new Map(p.names().map((n) => [n, grads[p.get(n).name]!.dataSync() as Float32Array])),
+    grads: new Map(w.names().map((n) => [n, grads[w.get(n).name]!.dataSync() as Float32Array])),
   };
   tf.dispose([states, items, ...Object.values(grads)]);
   m.dispose();

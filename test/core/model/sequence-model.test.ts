@@ -76,8 +76,8 @@ function trimLeft(b: SequenceBatch, k: number): SequenceBatch {
  */
 function offInit(m: SequenceModel): void {
   const rng = new Rng(9);
-  for (const [name, v] of m.params.vars) {
-    if (m.params.kinds.get(name) === 'norm') continue;
+  for (const [name, v] of m.weights.vars) {
+    if (m.weights.kinds.get(name) === 'norm') continue;
     v.assign(tf.tensor(Float32Array.from({ length: v.size }, () => 0.3 * rng.normal()), v.shape));
   }
 }
@@ -170,7 +170,7 @@ for (const k of CASES) {
 
   test(`${k.name}: finite-difference gradient check`, () => {
     const m = initModel(k.config({ numBlocks: 1 }), 5);
-    const { params: p, config: c } = m;
+    const { weights: p, config: c } = m;
     offInit(m);
     const b = randomBatch(c, 8, 2, 6, [6, 4]);
     const loss = probeLoss(m, b, 3);
@@ -209,24 +209,24 @@ for (const k of CASES) {
       const { value, grads } = tf.variableGrads(() => {
         const q = lastPosition(m.encodeSequences(b, { training: true, seed }));
         return tf.sum(tf.matMul(q, m.encodeTargets(t), false, true)) as tf.Scalar;
-      }, m.params.trainable());
+      }, m.weights.trainable());
       opt.applyGradients(grads);
       value.dispose();
       tf.dispose(Object.values(grads));
     };
     const before = tf.memory().numTensors;
-    const w0 = m.params.get(k.weight).dataSync().slice();
+    const w0 = m.weights.get(k.weight).dataSync().slice();
     step(1);
     step(2);
     assert.equal(tf.memory().numTensors, before);
-    assert.notDeepEqual(m.params.get(k.weight).dataSync(), w0, 'the update changed the weights');
+    assert.notDeepEqual(m.weights.get(k.weight).dataSync(), w0, 'the update changed the weights');
     opt.dispose();
     m.dispose();
   });
 
   test(`${k.name}: encodeSequencesAndTargets (one item-table lookup) equals the two encoders, values and gradients`, () => {
     const m = initModel(k.config({ dropoutRate: 0.2 }), 3);
-    const { params: p, config: c } = m;
+    const { weights: p, config: c } = m;
     const b = randomBatch(c, 4, 3, 6);
     const t = randomTargets(c, 5, 7);
     const opts = { training: true, seed: 9 };

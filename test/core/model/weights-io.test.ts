@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { type SequenceModel, initModel, loadModel } from '../../../core/model/sequence-model.ts';
-import { HSTU_V1_FORMAT, assignWeights } from '../../../core/model/weights-io.ts';
+import { HSTU_V1_FORMAT, copyWeights } from '../../../core/model/weights-io.ts';
 import type { WeightsManifest } from '../../../core/model/weights-io.ts';
 import type { ModelConfig } from '../../../core/model/config.ts';
 import { randomBatch, randomTargets, tinyConfig, tinySasrecConfig } from './tiny-model.ts';
@@ -44,7 +44,7 @@ for (const [name, config, probe] of ENCODERS) {
   test(`${name}: save → load gives identical outputs; the files follow the documented format`, withTempDir(async (dir) => {
     const c = config();
     const m = initModel(c, 1);
-    m.params.get(probe).assign(tf.fill(m.params.get(probe).shape, 0.5)); // a non-init value must round-trip too
+    m.weights.get(probe).assign(tf.fill(m.weights.get(probe).shape, 0.5)); // a non-init value must round-trip too
     await m.save(join(dir, 'model'));
     const loaded = loadModel(join(dir, 'model'));
     assert.deepEqual(loaded.config, c);
@@ -58,10 +58,10 @@ for (const [name, config, probe] of ENCODERS) {
     assert.equal(bin.readFloatLE(manifest.tensors.find((x) => x.name === probe)!.offset), 0.5);
     // Fine-tuning path: assign into a freshly initialised model.
     const fresh = initModel(c, 99);
-    assignWeights(fresh.params, loaded.params);
-    assert.deepEqual(fresh.params.get(probe).dataSync(), m.params.get(probe).dataSync());
+    copyWeights(fresh.weights, loaded.weights);
+    assert.deepEqual(fresh.weights.get(probe).dataSync(), m.weights.get(probe).dataSync());
     const other = initModel({ ...c, hiddenUnits: 12 }, 1);
-    assert.throws(() => assignWeights(other.params, loaded.params), /do not match/);
+    assert.throws(() => copyWeights(other.weights, loaded.weights), /do not match/);
     for (const x of [m, loaded, fresh, other]) x.dispose();
   }));
 }

@@ -4,7 +4,7 @@ import * as tf from '@tensorflow/tfjs';
 import { mkdtempSync, readFileSync, readdirSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { assignWeights, loadCheckpoint, readWeights, saveCheckpoint, type TrainCheckpoint } from '../../../core/train/checkpoint.ts';
+import { assignCheckpointWeights, loadCheckpoint, readWeights, saveCheckpoint, type TrainCheckpoint } from '../../../core/train/checkpoint.ts';
 import { AdamW } from '../../../core/train/adamw.ts';
 import { MemoryBank } from '../../../core/train/memory-bank.ts';
 import { UserError } from '../../../core/stage/errors.ts';
@@ -57,11 +57,11 @@ test('round trip: identical values, and identical bytes when saved twice', async
 test('weights restore into variables; a mismatched model is a clear error', () => {
   const { ckpt, dispose } = makeState();
   const target = { 'lin.w': tf.variable(tf.zeros([2, 3])), 'lin.b': tf.variable(tf.zeros([3])) };
-  assignWeights(target, ckpt.weights);
+  assignCheckpointWeights(target, ckpt.weights);
   assert.deepEqual(readWeights(target), ckpt.weights);
-  assert.throws(() => assignWeights({ 'lin.w': target['lin.w'] }, ckpt.weights), /unknown lin\.b/);
+  assert.throws(() => assignCheckpointWeights({ 'lin.w': target['lin.w'] }, ckpt.weights), /unknown lin\.b/);
   const wrong = { 'lin.w': tf.variable(tf.zeros([3, 2])), 'lin.b': target['lin.b'] };
-  assert.throws(() => assignWeights(wrong, ckpt.weights), /lin\.w has shape \[2,3\], the model has \[3,2\]/);
+  assert.throws(() => assignCheckpointWeights(wrong, ckpt.weights), /lin\.w has shape \[2,3\], the model has \[3,2\]/);
   [...Object.values(target), wrong['lin.w']].forEach((v) => v.dispose());
   dispose();
 });
@@ -112,7 +112,7 @@ test('resume from a checkpoint continues exactly like the uninterrupted run', as
   const loaded = loadCheckpoint(dir);
   const c = tf.variable(tf.zeros([2]));
   const optC = new AdamW({ w: c }, { weightDecay: 0.1, decays: () => true });
-  assignWeights({ w: c }, loaded.weights);
+  assignCheckpointWeights({ w: c }, loaded.weights);
   optC.importState(loaded.optimizer);
   run(optC, loaded.cursor.step);
   assert.deepEqual(Array.from(c.dataSync()), Array.from(a.dataSync()));

@@ -38,7 +38,7 @@ test('one micro-batch: finite loss, a gradient for every variable, no tensors le
     data.schema, data.store.rows,
   );
   const model = initModel(c, 1);
-  const p = model.params;
+  const w = model.weights;
   const { shard, train } = data.load(data.shards[0]!);
   const cb = buildCutBatch(selectCuts(train, [0, 1, 2, 3]), shard, data.store, 20, 'train');
   const settings = { temperature: 0.05, margin_click: 0.02, margin_conv: 0.02, chunk: 16, pos_weight_a: 0.8, l2_emb: 1e-4, loss_negatives: 'mixed' as const };
@@ -46,7 +46,7 @@ test('one micro-batch: finite loss, a gradient for every variable, no tensors le
   const r = batchLoss(model, data.store, cb, Int32Array.from([1, 2, 3, 4, 5]), [], settings, 7);
   assert.ok(Number.isFinite(r.loss) && r.loss > 0, `loss ${r.loss}`);
   assert.equal(r.positives, positivePositions(cb.positives.isPositive).length);
-  assert.deepEqual(Object.keys(r.grads).sort(), p.names());
+  assert.deepEqual(Object.keys(r.grads).sort(), w.names());
   assert.deepEqual(r.negatives.shape, [5, 16]);
   tf.dispose([...Object.values(r.grads), r.negatives]);
   assert.equal(tf.memory().numTensors, before);

@@ -14,7 +14,7 @@
 //   g = LN(o) ⊙ u                       y = x + (g·W_o + b_o) ⊙ m_O
 import * as tf from '@tensorflow/tfjs';
 import { type HstuModelConfig, ropeDim } from '../../config.ts';
-import type { ModelParams } from '../../init.ts';
+import type { ModelWeights } from '../../model-weights.ts';
 import { type ForwardContext, layerNormBackward, layerNormForward, nextDropoutSeed } from '../../layers.ts';
 import { siluSlope } from '../../../ops/activations.ts';
 import { matMulT } from '../../../ops/fast-ops.ts';
@@ -28,7 +28,7 @@ const PARAMS = ['ln_in.g', 'ln_in.b', 'uvqk.w', 'uvqk.b', 'ln_attn.g', 'ln_attn.
 
 /** x [B, N, D] → [B, N, D]: hstuBlock's result, with a hand-written gradient for x, rab and the block's weights. */
 export function hstuBlockFused(
-  p: ModelParams, c: HstuModelConfig, name: string, x: tf.Tensor, mask: AttentionMask, bias: BiasIndices, ctx: ForwardContext,
+  w: ModelWeights, c: HstuModelConfig, name: string, x: tf.Tensor, mask: AttentionMask, bias: BiasIndices, ctx: ForwardContext,
 ): tf.Tensor {
   const [B, N, D] = x.shape as [number, number, number];
   const [H, dv, dqk] = [c.numHeads, c.encoder.linearDim, c.encoder.attentionDim];
@@ -103,6 +103,6 @@ export function hstuBlockFused(
     };
   }) as (...inputs: tf.Tensor[]) => tf.Tensor;
 
-  const rab = relativeBias(p, `${name}.rab`, bias); // [B|1, 1, N, N], differentiated by tfjs (gathers)
-  return op(x, rab, ...PARAMS.map((n) => p.get(`${name}.${n}`)));
+  const rab = relativeBias(w, `${name}.rab`, bias); // [B|1, 1, N, N], differentiated by tfjs (gathers)
+  return op(x, rab, ...PARAMS.map((n) => w.get(`${name}.${n}`)));
 }

@@ -13,7 +13,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { Rng } from '../../../random/rng.ts';
 import { type HstuModelConfig, ropeDim } from '../../config.ts';
-import type { ModelParams } from '../../init.ts';
+import type { ModelWeights } from '../../model-weights.ts';
 import { type ForwardContext, dropout, initLayerNorm, initLinear, layerNorm, linear, nextDropoutSeed } from '../../layers.ts';
 import { silu, siluSlope } from '../../../ops/activations.ts';
 import { attentionKeepMask } from '../../../ops/keep-mask.ts';
@@ -22,15 +22,15 @@ import { splitHeads } from '../../heads.ts';
 import { applyRope } from './rope.ts';
 import { type BiasIndices, initRelativeBias, relativeBias } from './relative-bias.ts';
 
-export function initHstuBlock(p: ModelParams, c: HstuModelConfig, name: string, rng: Rng): void {
+export function initHstuBlock(w: ModelWeights, c: HstuModelConfig, name: string, rng: Rng): void {
   const D = c.hiddenUnits;
   const H = c.numHeads;
   const h = c.encoder;
-  initLayerNorm(p, `${name}.ln_in`, D);
-  initLinear(p, `${name}.uvqk`, D, 2 * H * h.linearDim + 2 * H * h.attentionDim, rng);
-  initRelativeBias(p, `${name}.rab`, c.maxlen + 1, h.timeBuckets, c.loadTimeIntervals, rng);
-  initLayerNorm(p, `${name}.ln_attn`, H * h.linearDim);
-  initLinear(p, `${name}.out`, H * h.linearDim, D, rng);
+  initLayerNorm(w, `${name}.ln_in`, D);
+  initLinear(w, `${name}.uvqk`, D, 2 * H * h.linearDim + 2 * H * h.attentionDim, rng);
+  initRelativeBias(w, `${name}.rab`, c.maxlen + 1, h.timeBuckets, c.loadTimeIntervals, rng);
+  initLayerNorm(w, `${name}.ln_attn`, H * h.linearDim);
+  initLinear(w, `${name}.out`, H * h.linearDim, D, rng);
 }
 
 /**
@@ -87,13 +87,13 @@ export function attentionActivation(scores: tf.Tensor, rab: tf.Tensor, weights: 
  * and its 1/n; `bias` the precomputed relative-bias indices.
  */
 export function hstuBlock(
-  p: ModelParams, c: HstuModelConfig, name: string, x: tf.Tensor, mask: AttentionMask, bias: BiasIndices, ctx: ForwardContext,
+  w: ModelWeights, c: HstuModelConfig, name: string, x: tf.Tensor, mask: AttentionMask, bias: BiasIndices, ctx: ForwardContext,
 ): tf.Tensor {
   const [B, N] = x.shape as [number, number, number];
   const H = c.numHeads;
   const { linearDim: dv, attentionDim: dqk } = c.encoder;
-  const xn = layerNorm(p, `${name}.ln_in`, x); // [B, N, D]
-  const uvqk = silu(linear(p, `${name}.uvqk`, xn)); // [B, N, 2·H·dv + 2·H·dqk]
+  const xn = layerNorm(w, `${name}.ln_in`, x); // [B, N, D]
+  const uvqk = silu(linear(w, `${name}.uvqk`, xn)); // [B, N, 2·H·dv + 2·H·dqk]
   const [uRaw, vRaw, q, k] = tf.split(uvqk, [H * dv, H * dv, H * dqk, H * dqk], -1) as [tf.Tensor, tf.Tensor, tf.Tensor, tf.Tensor];
   const u = dropout(ctx, uRaw); // [B, N, H·dv] the seed drops U/V outputs too
   const v = dropout(ctx, vRaw); // [B, N, H·dv]
@@ -105,12 +105,12 @@ export function hstuBlock(
     kh = tf.reshape(applyRope(tf.reshape(kh, [B, H, N, dqk]), r, c.encoder.ropeTheta), [B * H, N, dqk]);
   }
   const scores = tf.reshape(batchMatMulBT(qh, kh), [B, H, N, N]); // [B, H, N, N]
-  const rab = relativeBias(p, `${name}.rab`, bias); // [B|1, 1, N, N]
+  const rab = relativeBias(w, `${name}.rab`, bias); // [B|1, 1, N, N]
   const { weights, scale } = attentionWeights(ctx, mask, H);
   const attn = attentionActivation(scores, rab, weights); // [B, H, N, N], dropout included
   const av = batchMatMul(tf.reshape(attn, [B * H, N, N]), splitHeads(v, B, N, H, dv)); // [B·H, N, dv]
   const scaled = tf.mul(tf.reshape(av, [B, H, N, dv]), scale === 1 ? mask.rowScale : tf.mul(mask.rowScale, scale)); // ·1/n (·1/(1 − rate))
   const o = tf.reshape(tf.transpose(scaled, [0, 2, 1, 3]), [B, N, H * dv]); // [B, N, H·dv]
-  const gated = tf.mul(layerNorm(p, `${name}.ln_attn`, o), u); // [B, N, H·dv]
-  return tf.add(x, dropout(ctx, linear(p, `${name}.out`, gated))); // [B, N, D]
+  const gated = tf.mul(layerNorm(w, `${name}.ln_attn`, o), u); // [B, N, H·dv]
+  return tf.add(x, dropout(ctx, linear(w, `${name}.out`, gated))); // [B, N, D]
 }

@@ -6,7 +6,7 @@ import type { Rng } from '../../../random/rng.ts';
 import type { HstuModelConfig } from '../../config.ts';
 import type { SequenceBatch } from '../../inputs.ts';
 import { TOKEN_PAD } from '../../inputs.ts';
-import type { ModelParams } from '../../init.ts';
+import type { ModelWeights } from '../../model-weights.ts';
 import { type ForwardContext, dropout } from '../../layers.ts';
 import { sharedKeepProbabilities } from '../../../ops/keep-mask.ts';
 import { type AttentionMask, initHstuBlock } from './block.ts';
@@ -14,8 +14,8 @@ import { hstuBlockFused } from './block-fused.ts';
 import { type BiasIndices, positionBiasIndices, timeBiasIndices } from './relative-bias.ts';
 
 /** The blocks' variables, 'blocks.<k>.*'. */
-export function initHstu(p: ModelParams, c: HstuModelConfig, rng: Rng): void {
-  for (let k = 0; k < c.numBlocks; k++) initHstuBlock(p, c, `blocks.${k}`, rng);
+export function initHstu(w: ModelWeights, c: HstuModelConfig, rng: Rng): void {
+  for (let k = 0; k < c.numBlocks; k++) initHstuBlock(w, c, `blocks.${k}`, rng);
 }
 
 /**
@@ -46,7 +46,7 @@ export function attentionMask(c: HstuModelConfig, b: SequenceBatch): { visible: 
 }
 
 /** tokens [B, N, D] → states [B, N, D] (before the head). Call inside tf.tidy. */
-export function encodeHstu(p: ModelParams, c: HstuModelConfig, tokens: tf.Tensor, b: SequenceBatch, ctx: ForwardContext): tf.Tensor {
+export function encodeHstu(w: ModelWeights, c: HstuModelConfig, tokens: tf.Tensor, b: SequenceBatch, ctx: ForwardContext): tf.Tensor {
   const [B, N] = [b.batchSize, b.seqLen];
   const bias: BiasIndices = {
     pos: tf.tensor2d(positionBiasIndices(N), [N, N], 'int32'),
@@ -57,6 +57,6 @@ export function encodeHstu(p: ModelParams, c: HstuModelConfig, tokens: tf.Tensor
   const mask: AttentionMask = { visible: m.visible, visibleTensor, rowScale: tf.tensor4d(m.rowScale, [B, 1, N, 1]) };
   if (ctx.training) mask.keepVisible = sharedKeepProbabilities(visibleTensor, c.dropoutRate);
   let x = dropout(ctx, tokens); // [B, N, D]
-  for (let k = 0; k < c.numBlocks; k++) x = hstuBlockFused(p, c, `blocks.${k}`, x, mask, bias, ctx);
+  for (let k = 0; k < c.numBlocks; k++) x = hstuBlockFused(w, c, `blocks.${k}`, x, mask, bias, ctx);
   return x;
 }

@@ -5,7 +5,8 @@
 // inference, and using it would leak the target. Indices are computed in JS from float64 times.
 import * as tf from '@tensorflow/tfjs';
 import type { Rng } from '../../../random/rng.ts';
-import { type ModelParams, truncatedNormal } from '../../init.ts';
+import { type ModelWeights } from '../../model-weights.ts';
+import { truncatedNormal } from '../../init.ts';
 import { gatherRows } from '../../../ops/fast-ops.ts';
 
 /** HSTU's bucketisation: floor(ln(max(|Δt|, 1)) / 0.301), clamped to [0, numBuckets]. */
@@ -37,9 +38,9 @@ export function timeBiasIndices(timestamp: Float64Array, batchSize: number, seqL
   return out;
 }
 
-export function initRelativeBias(p: ModelParams, name: string, maxTokens: number, numBuckets: number, withTime: boolean, rng: Rng): void {
-  p.add(`${name}.pos`, 'bias', [maxTokens, 1], truncatedNormal(rng, maxTokens));
-  if (withTime) p.add(`${name}.time`, 'bias', [numBuckets + 1, 1], truncatedNormal(rng, numBuckets + 1));
+export function initRelativeBias(w: ModelWeights, name: string, maxTokens: number, numBuckets: number, withTime: boolean, rng: Rng): void {
+  w.add(`${name}.pos`, 'bias', [maxTokens, 1], truncatedNormal(rng, maxTokens));
+  if (withTime) w.add(`${name}.time`, 'bias', [numBuckets + 1, 1], truncatedNormal(rng, numBuckets + 1));
 }
 
 /** Precomputed per forward, shared by every block. */
@@ -49,9 +50,9 @@ export interface BiasIndices {
 }
 
 /** rab_pos + rab_time → [B, 1, N, N] (or [1, 1, N, N] without time), broadcast over heads. */
-export function relativeBias(p: ModelParams, name: string, idx: BiasIndices): tf.Tensor {
-  const pos = tf.squeeze(gatherRows(p.get(`${name}.pos`), idx.pos), [-1]); // [N, N]
+export function relativeBias(w: ModelWeights, name: string, idx: BiasIndices): tf.Tensor {
+  const pos = tf.squeeze(gatherRows(w.get(`${name}.pos`), idx.pos), [-1]); // [N, N]
   if (idx.time === null) return tf.expandDims(tf.expandDims(pos, 0), 0); // [1, 1, N, N]
-  const time = tf.squeeze(gatherRows(p.get(`${name}.time`), idx.time), [-1]); // [B, N, N]
+  const time = tf.squeeze(gatherRows(w.get(`${name}.time`), idx.time), [-1]); // [B, N, N]
   return tf.expandDims(tf.add(time, pos), 1); // [B, 1, N, N]
 }

@@ -11,7 +11,8 @@ import type { Rng } from '../../../random/rng.ts';
 import type { SasrecModelConfig } from '../../config.ts';
 import type { SequenceBatch } from '../../inputs.ts';
 import { TOKEN_PAD } from '../../inputs.ts';
-import { type ModelParams, truncatedNormal } from '../../init.ts';
+import { type ModelWeights } from '../../model-weights.ts';
+import { truncatedNormal } from '../../init.ts';
 import { type ForwardContext, dropout } from '../../layers.ts';
 import { gatherRows } from '../../../ops/fast-ops.ts';
 import { REAL_TOKENS, tokenMask } from '../../tokens.ts';
@@ -19,10 +20,10 @@ import { MASKED, initSasrecBlock, sasrecBlock } from './block.ts';
 
 const POSITIONS = 'sasrec.pos';
 
-export function initSasrec(p: ModelParams, c: SasrecModelConfig, rng: Rng): void {
+export function initSasrec(w: ModelWeights, c: SasrecModelConfig, rng: Rng): void {
   const [T, D] = [c.maxlen + 1, c.hiddenUnits];
-  p.add(POSITIONS, 'embedding', [T, D], truncatedNormal(rng, T * D, Math.sqrt(1 / D))); // the reference's std √(1/D)
-  for (let k = 0; k < c.numBlocks; k++) initSasrecBlock(p, c, `sasrec.blocks.${k}`, rng);
+  w.add(POSITIONS, 'embedding', [T, D], truncatedNormal(rng, T * D, Math.sqrt(1 / D))); // the reference's std √(1/D)
+  for (let k = 0; k < c.numBlocks; k++) initSasrecBlock(w, c, `sasrec.blocks.${k}`, rng);
 }
 
 /** Position of each token counted from its sequence's first real token (0 on padding): [B, N]. */
@@ -53,12 +54,12 @@ export function attentionMaskBias(b: SequenceBatch): Float32Array {
 }
 
 /** tokens [B, N, D] → states [B, N, D] (before the head). Call inside tf.tidy. */
-export function encodeSasrec(p: ModelParams, c: SasrecModelConfig, tokens: tf.Tensor, b: SequenceBatch, ctx: ForwardContext): tf.Tensor {
+export function encodeSasrec(w: ModelWeights, c: SasrecModelConfig, tokens: tf.Tensor, b: SequenceBatch, ctx: ForwardContext): tf.Tensor {
   const [B, N, D] = [b.batchSize, b.seqLen, c.hiddenUnits];
   const valid = tokenMask(b, REAL_TOKENS); // [B, N, 1]
-  const positions = gatherRows(p.get(POSITIONS), tf.tensor2d(positionIndices(b), [B, N], 'int32')); // [B, N, D]
+  const positions = gatherRows(w.get(POSITIONS), tf.tensor2d(positionIndices(b), [B, N], 'int32')); // [B, N, D]
   let x = tf.mul(dropout(ctx, tf.add(tf.mul(tokens, Math.sqrt(D)), positions)), valid); // [B, N, D]
   const maskBias = tf.tensor4d(attentionMaskBias(b), [B, 1, N, N]);
-  for (let k = 0; k < c.numBlocks; k++) x = sasrecBlock(p, c, `sasrec.blocks.${k}`, x, maskBias, valid, ctx);
+  for (let k = 0; k < c.numBlocks; k++) x = sasrecBlock(w, c, `sasrec.blocks.${k}`, x, maskBias, valid, ctx);
   return x;
 }

@@ -9,7 +9,7 @@ import { initBackend } from '../../../../../core/ops/backend.ts';
 import { type AttentionMask, hstuBlock } from '../../../../../core/model/encoders/hstu/block.ts';
 import { hstuBlockFused } from '../../../../../core/model/encoders/hstu/block-fused.ts';
 import { attentionMask, initHstu } from '../../../../../core/model/encoders/hstu/hstu.ts';
-import { ModelParams } from '../../../../../core/model/init.ts';
+import { ModelWeights } from '../../../../../core/model/model-weights.ts';
 import { makeForwardContext } from '../../../../../core/model/layers.ts';
 import { type BiasIndices, positionBiasIndices, timeBiasIndices } from '../../../../../core/model/encoders/hstu/relative-bias.ts';
 import { Rng } from '../../../../../core/random/rng.ts';
@@ -26,25 +26,25 @@ const CASES: { name: string; over: Over; training: boolean }[] = [
 
 function checkBlock(over: Over, training: boolean, what: string): void {
   const c = tinyConfig(over);
-  const p = new ModelParams();
-  initHstu(p, c, new Rng(7));
+  const w = new ModelWeights();
+  initHstu(w, c, new Rng(7));
   const b = randomBatch(c, 3, 3, 8); // 3 sequences of 8 tokens, some left-padded
   const [B, N, D] = [b.batchSize, b.seqLen, c.hiddenUnits];
   const rng = new Rng(5);
   const x = tf.variable(tf.tensor3d(Float32Array.from({ length: B * N * D }, () => rng.normal()), [B, N, D]));
   const coef = tf.tensor3d(Float32Array.from({ length: B * N * D }, () => rng.normal()), [B, N, D]);
   // Move every variable off its init (zero biases, unit LayerNorm gains) so no term hides.
-  for (const n of p.names()) p.get(n).assign(tf.add(p.get(n), tf.mul(tf.randomNormal(p.get(n).shape, 0, 1, 'float32', 3), 0.3)));
+  for (const n of w.names()) w.get(n).assign(tf.add(w.get(n), tf.mul(tf.randomNormal(w.get(n).shape, 0, 1, 'float32', 3), 0.3)));
   const m = attentionMask(c, b);
   const mask: AttentionMask = { visible: m.visible, visibleTensor: tf.tensor4d(m.visible, [B, 1, N, N]), rowScale: tf.tensor4d(m.rowScale, [B, 1, N, 1]) };
   const bias: BiasIndices = {
     pos: tf.tensor2d(positionBiasIndices(N), [N, N], 'int32'),
     time: c.loadTimeIntervals ? tf.tensor3d(timeBiasIndices(b.timestamp, B, N, c.encoder.timeBuckets), [B, N, N], 'int32') : null,
   };
-  const blockNames = p.names().filter((n) => n.startsWith('blocks.0.'));
-  const vars = [x, ...blockNames.map((n) => p.get(n))];
-  const label = (v: tf.Variable): string => (v === x ? 'x' : blockNames.find((n) => p.get(n) === v)!);
-  const run = (block: typeof hstuBlock) => tf.variableGrads(() => tf.sum(tf.mul(block(p, c, 'blocks.0', x, mask, bias, makeForwardContext(training, c.dropoutRate, 11)), coef)) as tf.Scalar, vars);
+  const blockNames = w.names().filter((n) => n.startsWith('blocks.0.'));
+  const vars = [x, ...blockNames.map((n) => w.get(n))];
+  const label = (v: tf.Variable): string => (v === x ? 'x' : blockNames.find((n) => w.get(n) === v)!);
+  const run = (block: typeof hstuBlock) => tf.variableGrads(() => tf.sum(tf.mul(block(w, c, 'blocks.0', x, mask, bias, makeForwardContext(training, c.dropoutRate, 11)), coef)) as tf.Scalar, vars);
   const ref = run(hstuBlock);
   const fused = run(hstuBlockFused);
   const scale = Math.max(1, Math.abs(ref.value.dataSync()[0]!));
@@ -57,7 +57,7 @@ function checkBlock(over: Over, training: boolean, what: string): void {
   }
   assert.ok(tf.max(tf.abs(fused.grads[x.name]!)).dataSync()[0]! > 0, 'x gets a gradient');
   tf.dispose([ref.value, fused.value, ...Object.values(ref.grads), ...Object.values(fused.grads), x, coef, mask.visibleTensor, mask.rowScale, bias.pos, ...(bias.time ? [bias.time] : [])]);
-  p.dispose();
+  w.dispose();
 }
 
 test('fused block = autodiff of hstuBlock: value and every gradient (cpu)', async () => {

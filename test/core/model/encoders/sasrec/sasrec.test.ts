@@ -5,7 +5,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
 import { TOKEN_ITEM, TOKEN_PAD, TOKEN_USER } from '../../../../../core/model/inputs.ts';
-import { ModelParams } from '../../../../../core/model/init.ts';
+import { ModelWeights } from '../../../../../core/model/model-weights.ts';
 import { LN_EPS, makeForwardContext } from '../../../../../core/model/layers.ts';
 import { MASKED, initSasrecBlock, sasrecBlock } from '../../../../../core/model/encoders/sasrec/block.ts';
 import { attentionMaskBias, positionIndices } from '../../../../../core/model/encoders/sasrec/sasrec.ts';
@@ -55,18 +55,18 @@ function linRow(x: number[], w: Float32Array, b: Float32Array): number[] {
 test('one block equals a plain-JS reference: per-head causal softmax over real keys, q̂ residual, ReLU FFN', () => {
   const c = tinySasrecConfig({ hiddenUnits: 6, numHeads: 2 });
   const [D, H, d] = [6, 2, 3];
-  const p = new ModelParams();
-  initSasrecBlock(p, c, 'blk', new Rng(4));
+  const w = new ModelWeights();
+  initSasrecBlock(w, c, 'blk', new Rng(4));
   const rng = new Rng(8);
-  for (const n of p.names()) p.get(n).assign(tf.tensor(Float32Array.from({ length: p.get(n).size }, () => 0.5 * rng.normal()), p.get(n).shape));
+  for (const n of w.names()) w.get(n).assign(tf.tensor(Float32Array.from({ length: w.get(n).size }, () => 0.5 * rng.normal()), w.get(n).shape));
   const types = [[P, U, I, I], [U, I, I, I]];
   const b = batchOf(types);
   const [B, N] = [2, 4];
   const xs = Float32Array.from({ length: B * N * D }, () => rng.normal());
   for (let s = 0; s < B; s++) for (let i = 0; i < N; i++) if (types[s]![i] === P) xs.fill(0, (s * N + i) * D, (s * N + i + 1) * D);
   const valid = tf.tensor3d(types.flat().map((t) => (t === P ? 0 : 1)), [B, N, 1]);
-  const got = tf.tidy(() => sasrecBlock(p, c, 'blk', tf.tensor3d(xs, [B, N, D]), tf.tensor4d(attentionMaskBias(b), [B, 1, N, N]), valid, makeForwardContext(false, 0)).dataSync());
-  const v = (n: string) => p.get(`blk.${n}`).dataSync() as Float32Array;
+  const got = tf.tidy(() => sasrecBlock(w, c, 'blk', tf.tensor3d(xs, [B, N, D]), tf.tensor4d(attentionMaskBias(b), [B, 1, N, N]), valid, makeForwardContext(false, 0)).dataSync());
+  const v = (n: string) => w.get(`blk.${n}`).dataSync() as Float32Array;
   for (let s = 0; s < B; s++) {
     const x = Array.from({ length: N }, (_, i) => Array.from(xs.subarray((s * N + i) * D, (s * N + i + 1) * D)));
     const qHat = x.map((r) => lnRow(r, v('ln_attn.g'), v('ln_attn.b')));
@@ -96,5 +96,5 @@ test('one block equals a plain-JS reference: per-head causal softmax over real k
     }
   }
   valid.dispose();
-  p.dispose();
+  w.dispose();
 });
