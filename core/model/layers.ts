@@ -6,7 +6,14 @@ import type { Rng } from '../random/rng.ts';
 import { ModelWeights } from './model-weights.ts';
 import { INIT_STD, filled, truncatedNormal } from './init.ts';
 import { gatherRows, matMul2d, reshapeTo } from '../ops/fast-ops.ts';
-import { dropoutMultipliers } from '../ops/keep-mask.ts';
+import { type KeepMaskOptions, dropoutMultipliers } from '../ops/keep-mask.ts';
+
+/** What a caller asks of one forward pass. */
+export interface ForwardOptions {
+  training: boolean; // dropout on
+  seed?: number; // dropout seed for this call (e.g. from the step counter); same seed → same masks
+  jsMasks?: boolean; // dropout masks from the JS stream on every backend (core/ops/keep-mask.ts): backend parity tests
+}
 
 /** Per-forward state: training flag and the dropout seed stream (reproducible for a given seed). */
 export interface ForwardContext {
@@ -14,10 +21,11 @@ export interface ForwardContext {
   dropoutRate: number;
   seed: number; // base seed of this forward call, e.g. derived from the step counter
   calls: number; // dropout calls so far in this forward; each gets its own seed
+  masks: KeepMaskOptions; // where dropout masks are drawn
 }
 
-export function makeForwardContext(training: boolean, dropoutRate: number, seed = 0): ForwardContext {
-  return { training, dropoutRate, seed, calls: 0 };
+export function makeForwardContext(dropoutRate: number, opts: ForwardOptions): ForwardContext {
+  return { training: opts.training, dropoutRate, seed: opts.seed ?? 0, calls: 0, masks: { jsMasks: opts.jsMasks ?? false } };
 }
 
 export function initLinear(w: ModelWeights, name: string, dIn: number, dOut: number, rng: Rng, bias = true, std = INIT_STD): void {
@@ -105,7 +113,7 @@ export function nextDropoutSeed(ctx: ForwardContext): number {
 /** Inverted dropout with a seed derived from the context, so a training step is reproducible. */
 export function dropout(ctx: ForwardContext, x: tf.Tensor): tf.Tensor {
   if (!ctx.training || ctx.dropoutRate === 0) return x;
-  return tf.mul(x, dropoutMultipliers(x.shape, nextDropoutSeed(ctx), ctx.dropoutRate));
+  return tf.mul(x, dropoutMultipliers(x.shape, nextDropoutSeed(ctx), ctx.dropoutRate, ctx.masks));
 }
 
 /** Below this squared norm a row is scaled by 1/√L2_FLOOR instead (all-zero rows stay finite). */

@@ -10,17 +10,12 @@ import { Rng } from '../random/rng.ts';
 import { type ModelConfig, validateModelConfig } from './config.ts';
 import type { SequenceBatch, TargetItems } from './inputs.ts';
 import { ModelWeights } from './model-weights.ts';
-import { l2Normalize, makeForwardContext } from './layers.ts';
+import { type ForwardOptions, l2Normalize, makeForwardContext } from './layers.ts';
 import { gatherRows } from '../ops/fast-ops.ts';
 import { ITEM_TABLE, embedTargets, embedTokens, initEmbeddings } from './tokens.ts';
 import { applyHead, initHead } from './head.ts';
 import { encodeWith, initEncoder } from './encoders/encoder.ts';
 import { readModelDir, writeModelDir } from './weights-io.ts';
-
-export interface ForwardOptions {
-  training: boolean; // dropout on
-  seed?: number; // dropout seed for this call (e.g. from the step counter); same seed → same masks
-}
 
 export interface SequenceModel {
   readonly config: ModelConfig;
@@ -41,7 +36,7 @@ export interface SequenceModel {
 
 function states(w: ModelWeights, c: ModelConfig, b: SequenceBatch, opts: ForwardOptions, itemEmb?: tf.Tensor): tf.Tensor {
   return tf.tidy(() => {
-    const ctx = makeForwardContext(opts.training, c.dropoutRate, opts.seed ?? 0);
+    const ctx = makeForwardContext(c.dropoutRate, opts);
     const x = encodeWith(w, c, embedTokens(w, c, b, itemEmb), b, ctx); // [B, N, D]
     return applyHead(w, c, x, b);
   });

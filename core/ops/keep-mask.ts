@@ -9,22 +9,15 @@
 import * as tf from '@tensorflow/tfjs';
 import { type NativeBackend, nativeBackend, typeAttr } from './native.ts';
 
-let forceJs = false;
-
-/** The native backend unless JS masks are forced. */
-function maskBackend(): NativeBackend | null {
-  return forceJs ? null : nativeBackend();
+/** Where masks are drawn: natively when the native backend is active, unless `jsMasks` asks for the JS stream. */
+export interface KeepMaskOptions {
+  /** JS masks on every backend: the same masks everywhere (the backend parity tests) */
+  jsMasks?: boolean;
 }
 
-/** Runs `f` with the JS masks on every backend: the same masks everywhere (backend parity tests). */
-export function withJsKeepMasks<T>(f: () => T): T {
-  const before = forceJs;
-  forceJs = true;
-  try {
-    return f();
-  } finally {
-    forceJs = before;
-  }
+/** The native backend unless JS masks are asked for. */
+function maskBackend(opts: KeepMaskOptions): NativeBackend | null {
+  return opts.jsMasks ? null : nativeBackend();
 }
 
 /**
@@ -64,28 +57,37 @@ function statelessUniform(be: NativeBackend, shape: number[], seed: number): tf.
  * (1 − rate)·visible so masked cells are never kept), else 0 — floor(u + p) for u uniform in [0, 1).
  */
 export function nativeKeepWhere(shape: number[], seed: number, keepProbs: tf.Tensor | number): tf.Tensor {
-  const native = maskBackend();
+  const native = nativeBackend();
   if (native === null) throw new Error('nativeKeepWhere: the native backend is not active');
   return tf.tidy(() => tf.floor(tf.add(statelessUniform(native, shape, seed), keepProbs)));
 }
 
 /** Inverted-dropout multipliers as a tensor: 0 with probability `rate`, else 1/(1 − rate). */
-export function dropoutMultipliers(shape: number[], seed: number, rate: number): tf.Tensor {
-  if (maskBackend() !== null) return tf.tidy(() => tf.mul(nativeKeepWhere(shape, seed, 1 - rate), 1 / (1 - rate)));
+export function dropoutMultipliers(shape: number[], seed: number, rate: number, opts: KeepMaskOptions = {}): tf.Tensor {
+  if (keepMaskIsNative(opts)) return tf.tidy(() => tf.mul(nativeKeepWhere(shape, seed, 1 - rate), 1 / (1 - rate)));
   return tf.tensor(dropoutMask(seed, shape.reduce((a, b) => a * b, 1), rate), shape, 'float32');
 }
 
-/** True when masks are drawn in C++ (native TensorFlow, JS masks not forced). */
-export function keepMaskIsNative(): boolean {
-  return maskBackend() !== null;
+/** True when masks are drawn in C++ (native TensorFlow, JS masks not asked for). */
+export function keepMaskIsNative(opts: KeepMaskOptions = {}): boolean {
+  return maskBackend(opts) !== null;
 }
 
 /**
  * The keep probabilities (1 − rate)·visible [B, 1, N, N] that native attention dropout draws from,
  * built once per forward and shared by every block; undefined where masks are drawn in JS.
  */
-export function sharedKeepProbabilities(visible: tf.Tensor, rate: number): tf.Tensor | undefined {
-  return keepMaskIsNative() && rate > 0 ? tf.mul(visible, 1 - rate) : undefined;
+export function sharedKeepProbabilities(visible: tf.Tensor, rate: number, opts: KeepMaskOptions = {}): tf.Tensor | undefined {
+  return keepMaskIsNative(opts) && rate > 0 ? tf.mul(visible, 1 - rate) : undefined;
+}
+
+/** One attention keep-mask draw: H heads, its seed and rate, and where masks are drawn. */
+export interface AttentionDraw extends KeepMaskOptions {
+  heads: number; // H
+  seed: number;
+  rate: number;
+  /** (1 − rate)·visible [B, 1, N, N] shared by the blocks (sharedKeepProbabilities), native only */
+  keepProbs?: tf.Tensor;
 }
 
 /**
@@ -94,11 +96,10 @@ export function sharedKeepProbabilities(visible: tf.Tensor, rate: number): tf.Te
  * keepProbs (sharedKeepProbabilities) or (1 − rate)·visibleTensor; in JS (wasm, cpu) no random
  * number is drawn where a cell is not visible.
  */
-export function attentionKeepMask(
-  visible: Float32Array, visibleTensor: tf.Tensor, H: number, seed: number, rate: number, keepProbs?: tf.Tensor,
-): tf.Tensor {
+export function attentionKeepMask(visible: Float32Array, visibleTensor: tf.Tensor, draw: AttentionDraw): tf.Tensor {
+  const { heads: H, seed, rate } = draw;
   const [B, , N] = visibleTensor.shape as [number, number, number, number];
-  if (keepMaskIsNative()) return nativeKeepWhere([B, H, N, N], seed, keepProbs ?? tf.mul(visibleTensor, 1 - rate));
+  if (keepMaskIsNative(draw)) return nativeKeepWhere([B, H, N, N], seed, draw.keepProbs ?? tf.mul(visibleTensor, 1 - rate));
   const keep = keepStream(seed, rate);
   const NN = N * N;
   const out = new Float32Array(B * H * NN);

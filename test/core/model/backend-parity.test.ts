@@ -9,7 +9,6 @@ import '@tensorflow/tfjs-backend-wasm';
 import { initBackend } from '../../../core/ops/backend.ts';
 import { initModel } from '../../../core/model/sequence-model.ts';
 import type { ModelConfig } from '../../../core/model/config.ts';
-import { withJsKeepMasks } from '../../../core/ops/keep-mask.ts';
 import { randomBatch, randomTargets, tinyConfig, tinySasrecConfig } from './tiny-model.ts';
 import { nativeAbsentReason } from '../../helpers/native.ts';
 
@@ -18,13 +17,13 @@ const ENCODERS: [string, () => ModelConfig][] = [['hstu', () => tinyConfig()], [
 
 function runOn(backend: string, config: () => ModelConfig, training = false): { states: Float32Array; items: Float32Array; grads: Map<string, Float32Array> } {
   const c = config();
-  // JS dropout masks (withJsKeepMasks) are the same on every backend.
+  // JS dropout masks (jsMasks) are the same on every backend.
   const m = initModel(training ? { ...c, dropoutRate: 0.2 } : c, 1);
   const w = m.weights;
   const b = randomBatch(c, 2, 3, 8);
   const t = randomTargets(c, 3, 5);
   assert.equal(tf.getBackend(), backend);
-  const opts = { training, seed: 5 };
+  const opts = { training, seed: 5, jsMasks: true };
   const states = m.encodeSequences(b, opts);
   const items = m.encodeTargets(t);
   const loss = () => tf.tidy(() => tf.sum(tf.matMul(tf.reshape(m.encodeSequences(b, opts), [-1, c.hiddenUnits]), m.encodeTargets(t), false, true))) as tf.Scalar;
@@ -74,7 +73,7 @@ test('cpu and native tensorflow agree on forward outputs (1e-4) and gradients, w
       await tf.setBackend('cpu');
       const cpu = runOn('cpu', config, training);
       assert.equal(await initBackend('tensorflow'), 'tensorflow');
-      assertAgree(cpu, withJsKeepMasks(() => runOn('tensorflow', config, training)), `${what}${training ? ', dropout' : ''}`);
+      assertAgree(cpu, runOn('tensorflow', config, training), `${what}${training ? ', dropout' : ''}`);
     }
   }
 });

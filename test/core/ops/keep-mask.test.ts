@@ -4,7 +4,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../../../core/ops/backend.ts';
-import { dropoutMask, dropoutMultipliers, keepMaskIsNative, nativeKeepWhere, withJsKeepMasks } from '../../../core/ops/keep-mask.ts';
+import { dropoutMask, dropoutMultipliers, keepMaskIsNative, nativeKeepWhere } from '../../../core/ops/keep-mask.ts';
 import { initModel } from '../../../core/model/sequence-model.ts';
 import { randomBatch, tinyConfig } from '../model/tiny-model.ts';
 import { nativeAbsentReason } from '../../helpers/native.ts';
@@ -52,7 +52,7 @@ test('JS masks: multipliers 0 or 1/(1 − rate) at the rate, reproducible per se
 
 const nativeAbsent = nativeAbsentReason();
 
-test('native masks (TF StatelessRandomUniform): 0/1 at the rate, reproducible per seed; JS forced on request', { skip: nativeAbsent ?? false }, async () => {
+test('native masks (TF StatelessRandomUniform): 0/1 at the rate, reproducible per seed; JS masks on request', { skip: nativeAbsent ?? false }, async () => {
   assert.equal(await initBackend('tensorflow'), 'tensorflow');
   assert.equal(keepMaskIsNative(), true);
   checkKeepMask((seed) => tf.tidy(() => nativeKeepWhere([SIZE / 1024, 1024], seed, 1 - RATE).dataSync() as Float32Array));
@@ -68,8 +68,8 @@ test('native masks (TF StatelessRandomUniform): 0/1 at the rate, reproducible pe
   const mult = dropoutMultipliers([SIZE], 3, RATE).dataSync();
   assert.equal(countEqual(mult, inv) + countEqual(mult, 0), SIZE, 'multipliers are 0 or 1/(1 − rate)');
   assert.notDeepEqual(mult, dropoutMask(3, SIZE, RATE), 'native draws its own mask');
-  assert.deepEqual(withJsKeepMasks(() => dropoutMultipliers([SIZE], 3, RATE).dataSync()), dropoutMask(3, SIZE, RATE));
-  assert.equal(keepMaskIsNative(), true, 'withJsKeepMasks restores the native path');
+  assert.deepEqual(dropoutMultipliers([SIZE], 3, RATE, { jsMasks: true }).dataSync(), dropoutMask(3, SIZE, RATE), 'jsMasks: the JS mask on native too');
+  assert.equal(keepMaskIsNative({ jsMasks: true }), false);
   // A training forward on native: same seed → identical states, another seed → different ones.
   const c = tinyConfig({ dropoutRate: RATE });
   const model = initModel(c, 1);

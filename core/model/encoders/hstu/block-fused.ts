@@ -35,10 +35,10 @@ export function hstuBlockFused(
   const R = B * N;
   const drop = ctx.training && ctx.dropoutRate > 0;
   // Dropout draws in hstuBlock's order: U, V, then the attention (inside attentionWeights), then the output.
-  const mU = drop ? dropoutMultipliers([R, H * dv], nextDropoutSeed(ctx), ctx.dropoutRate) : null;
-  const mV = drop ? dropoutMultipliers([R, H * dv], nextDropoutSeed(ctx), ctx.dropoutRate) : null;
+  const mU = drop ? dropoutMultipliers([R, H * dv], nextDropoutSeed(ctx), ctx.dropoutRate, ctx.masks) : null;
+  const mV = drop ? dropoutMultipliers([R, H * dv], nextDropoutSeed(ctx), ctx.dropoutRate, ctx.masks) : null;
   const { weights, scale } = attentionWeights(ctx, mask, H);
-  const mO = drop ? dropoutMultipliers([R, D], nextDropoutSeed(ctx), ctx.dropoutRate) : null;
+  const mO = drop ? dropoutMultipliers([R, D], nextDropoutSeed(ctx), ctx.dropoutRate, ctx.masks) : null;
   const rowScale = scale === 1 ? mask.rowScale : tf.mul(mask.rowScale, scale); // [B, 1, N, 1]
   const rope = c.encoder.useRope ? ropeFunctions(N, dqk, ropeDim(c.encoder), c.encoder.ropeTheta) : null;
   const heads = (t: tf.Tensor, d: number) => splitHeads(t, B, N, H, d); // [R, H·d] → [B·H, N, d]

@@ -52,7 +52,9 @@ export interface AttentionMask {
  */
 export function attentionWeights(ctx: ForwardContext, mask: AttentionMask, H: number): { weights: tf.Tensor; scale: number } {
   if (!ctx.training || ctx.dropoutRate === 0) return { weights: mask.visibleTensor, scale: 1 };
-  const weights = attentionKeepMask(mask.visible, mask.visibleTensor, H, nextDropoutSeed(ctx), ctx.dropoutRate, mask.keepVisible);
+  const weights = attentionKeepMask(mask.visible, mask.visibleTensor, {
+    heads: H, seed: nextDropoutSeed(ctx), rate: ctx.dropoutRate, keepProbs: mask.keepVisible, ...ctx.masks,
+  });
   return { weights, scale: 1 / (1 - ctx.dropoutRate) };
 }
 

@@ -55,7 +55,7 @@ export function encodeHstu(w: ModelWeights, c: HstuModelConfig, tokens: tf.Tenso
   const m = attentionMask(c, b);
   const visibleTensor = tf.tensor4d(m.visible, [B, 1, N, N]);
   const mask: AttentionMask = { visible: m.visible, visibleTensor, rowScale: tf.tensor4d(m.rowScale, [B, 1, N, 1]) };
-  if (ctx.training) mask.keepVisible = sharedKeepProbabilities(visibleTensor, c.dropoutRate);
+  if (ctx.training) mask.keepVisible = sharedKeepProbabilities(visibleTensor, c.dropoutRate, ctx.masks);
   let x = dropout(ctx, tokens); // [B, N, D]
   for (let k = 0; k < c.numBlocks; k++) x = hstuBlockFused(w, c, `blocks.${k}`, x, mask, bias, ctx);
   return x;

@@ -44,7 +44,7 @@ function checkBlock(over: Over, training: boolean, what: string): void {
   const blockNames = w.names().filter((n) => n.startsWith('blocks.0.'));
   const vars = [x, ...blockNames.map((n) => w.get(n))];
   const label = (v: tf.Variable): string => (v === x ? 'x' : blockNames.find((n) => w.get(n) === v)!);
-  const run = (block: typeof hstuBlock) => tf.variableGrads(() => tf.sum(tf.mul(block(w, c, 'blocks.0', x, mask, bias, makeForwardContext(training, c.dropoutRate, 11)), coef)) as tf.Scalar, vars);
+  const run = (block: typeof hstuBlock) => tf.variableGrads(() => tf.sum(tf.mul(block(w, c, 'blocks.0', x, mask, bias, makeForwardContext(c.dropoutRate, { training, seed: 11 })), coef)) as tf.Scalar, vars);
   const ref = run(hstuBlock);
   const fused = run(hstuBlockFused);
   const scale = Math.max(1, Math.abs(ref.value.dataSync()[0]!));

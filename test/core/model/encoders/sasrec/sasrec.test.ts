@@ -65,7 +65,7 @@ test('one block equals a plain-JS reference: per-head causal softmax over real k
   const xs = Float32Array.from({ length: B * N * D }, () => rng.normal());
   for (let s = 0; s < B; s++) for (let i = 0; i < N; i++) if (types[s]![i] === P) xs.fill(0, (s * N + i) * D, (s * N + i + 1) * D);
   const valid = tf.tensor3d(types.flat().map((t) => (t === P ? 0 : 1)), [B, N, 1]);
-  const got = tf.tidy(() => sasrecBlock(w, c, 'blk', tf.tensor3d(xs, [B, N, D]), tf.tensor4d(attentionMaskBias(b), [B, 1, N, N]), valid, makeForwardContext(false, 0)).dataSync());
+  const got = tf.tidy(() => sasrecBlock(w, c, 'blk', tf.tensor3d(xs, [B, N, D]), tf.tensor4d(attentionMaskBias(b), [B, 1, N, N]), valid, makeForwardContext(0, { training: false })).dataSync());
   const v = (n: string) => w.get(`blk.${n}`).dataSync() as Float32Array;
   for (let s = 0; s < B; s++) {
     const x = Array.from({ length: N }, (_, i) => Array.from(xs.subarray((s * N + i) * D, (s * N + i + 1) * D)));
