@@ -32,6 +32,14 @@ export function clipNormAt(step: number, clipNorm: number): number {
   return step < EARLY_CLIP_STEPS ? EARLY_CLIP_NORM : clipNorm;
 }
 
+/** The global gradient norm of a step is NaN or infinite: the step was refused before any variable changed. */
+export class NonFiniteGradNormError extends Error {
+  constructor(readonly norm: number, readonly optimizerStep: number) {
+    super(`non-finite gradient norm (${norm}) at optimizer step ${optimizerStep}`);
+    this.name = 'NonFiniteGradNormError';
+  }
+}
+
 /**
  * Decay rule from the model's weight kinds (core/model/model-weights.ts WeightKind): no decay on 'norm'
  * (LayerNorm γ, β) and 'bias' (linear biases, relative attention biases); decay on everything else.
@@ -124,7 +132,7 @@ export class AdamW {
       const squares = this.native ? null : groupGrads.map((g) => tf.square(g));
       const sums = squares === null ? groupGrads.map(sumOfSquares) : squares.map((x) => tf.sum(x));
       norm = Math.sqrt(tf.addN(sums).dataSync()[0]!);
-      if (!Number.isFinite(norm)) throw new Error(`non-finite gradient norm (${norm}) at optimizer step ${this.stepCount}`);
+      if (!Number.isFinite(norm)) throw new NonFiniteGradNormError(norm, this.stepCount);
       const gradScale = Math.min(1, maxNorm / (norm + 1e-6));
       this.groups.forEach((group, i) => {
         const decay = group.flat ? this.decayVector(group, decayOf) : decayOf(group.names[0]!);

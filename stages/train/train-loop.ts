@@ -15,7 +15,7 @@ import { Rng } from '../../core/random/rng.ts';
 import { buildCutBatch } from '../../core/sequences/cut-batch.ts';
 import { selectCuts } from '../../core/sequences/cut.ts';
 import { seenBeforePositives } from '../../core/sequences/seen-items.ts';
-import { GradAccumulator, type NamedGrads, clipNormAt } from '../../core/train/adamw.ts';
+import { GradAccumulator, type NamedGrads, NonFiniteGradNormError, clipNormAt } from '../../core/train/adamw.ts';
 import { SampledNegatives } from '../../core/train/sampled-softmax.ts';
 import { type CosineSchedule, cosineLr, warmupSteps } from '../../core/train/schedule.ts';
 import { type LossSettings, batchLoss } from './batch-loss.ts';
@@ -143,7 +143,7 @@ async function runEpoch(run: TrainRun, s: TrainState, epoch: number, perEpoch: n
       try {
         norm = s.optimizer.step(grads, lr, clipNormAt(step, p.clip_norm));
       } catch (e) {
-        if (/non-finite gradient norm/.test((e as Error).message)) {
+        if (e instanceof NonFiniteGradNormError) {
           throw new UserError(`gradient norm is not finite at step ${step + 1} (epoch ${epoch + 1}); stopped — ${lastCheckpoint(run.modelDir)}`);
         }
         throw e;

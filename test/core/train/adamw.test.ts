@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
-import { AdamW, FLAT_MAX_SIZE, GradAccumulator, clipNormAt, decayFromKinds, globalNorm } from '../../../core/train/adamw.ts';
+import { AdamW, FLAT_MAX_SIZE, GradAccumulator, NonFiniteGradNormError, clipNormAt, decayFromKinds, globalNorm } from '../../../core/train/adamw.ts';
 import { initBackend } from '../../../core/ops/backend.ts';
 import { nativeAbsentReason } from '../../helpers/native.ts';
 
@@ -91,7 +91,11 @@ test('gradients are clipped by global norm and the pre-clip norm is returned', (
 test('a non-finite gradient norm throws before any variable changes', () => {
   const w = tf.variable(tf.tensor1d([1, 2]));
   const opt = new AdamW({ w }, { weightDecay: 0.1, decays: decayAll });
-  assert.throws(() => opt.step({ w: tf.tensor1d([NaN, 1]) }, 0.1, 20), /non-finite gradient norm \(NaN\) at optimizer step 0/);
+  assert.throws(() => opt.step({ w: tf.tensor1d([NaN, 1]) }, 0.1, 20), (e: unknown) => {
+    assert.ok(e instanceof NonFiniteGradNormError, 'a typed error the training loop recognises');
+    assert.match(e.message, /non-finite gradient norm \(NaN\) at optimizer step 0/);
+    return true;
+  });
   assert.deepEqual(values(w), [1, 2]);
   assert.equal(opt.stepCount, 0);
   assert.throws(() => opt.step({}, 0.1, 20), /no gradient for w/);
