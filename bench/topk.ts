@@ -2,12 +2,14 @@
 // backend's raw float32 matMul on the same shapes (the ceiling), random unit vectors.
 // Usage: npx tsx bench/topk.ts [backend=cpu|wasm|tensorflow] [queries=2000] [items=50000] [D=64] [k=200] [chunk=4096]
 import * as tf from '@tensorflow/tfjs';
-import { initBackend, type BackendName } from '../core/ops/backend.ts';
+import { initBackend } from '../core/ops/backend.ts';
+import { parseParam } from '../core/stage/params.ts';
 import { Rng } from '../core/random/rng.ts';
 import { gemmItems, rankOfGemm } from '../core/ranking/rank-gemm.ts';
 import { rankOf, topK, topKTf } from '../core/ranking/topk.ts';
 
-const [backend = 'cpu', ...sizes] = process.argv.slice(2);
+const [backendArg = 'cpu', ...sizes] = process.argv.slice(2);
+const backend = parseParam('backend', backendArg, 'bench/topk.ts argv');
 const [Q, I, D, k, chunkItems] = [2000, 50000, 64, 200, 4096].map((def, j) => (sizes[j] ? Number(sizes[j]) : def)) as [number, number, number, number, number];
 
 function randomUnitRows(rng: Rng, rows: number): Float32Array {
@@ -40,7 +42,7 @@ console.log(`${Q} queries × ${I} items × D=${D}, k=${k}, chunk=${chunkItems}, 
 const plain = await time('topK (plain JS)', () => topK(queries, items, D, k, { chunkItems, exclude }));
 const exact = await time('rankOf (plain JS)', () => rankOf(queries, items, D, targets, { chunkItems, exclude }));
 
-await initBackend(backend as BackendName, (line) => console.log(line));
+await initBackend(backend, (line) => console.log(line));
 const qT = tf.tensor2d(queries, [Q, D]);
 const iT = tf.tensor2d(items, [I, D]);
 const viaTf = await time(`topKTf (tfjs ${tf.getBackend()})`, () => topKTf(qT, iT, k, { chunkItems, exclude }));

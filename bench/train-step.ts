@@ -19,7 +19,8 @@ import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs';
-import { type LoadedBackend, initBackend } from '../core/ops/backend.ts';
+import { type BackendName, initBackend } from '../core/ops/backend.ts';
+import { parseParam } from '../core/stage/params.ts';
 import type { ModelConfig } from '../core/model/config.ts';
 import { validateModelConfig } from '../core/model/config.ts';
 import { TOKEN_PAD } from '../core/model/inputs.ts';
@@ -184,8 +185,8 @@ async function kernelProfile(top: number, byShape: boolean): Promise<string> {
 }
 
 /** Child mode: one backend in this process; prints one JSON line. */
-async function runChild(backend: LoadedBackend): Promise<void> {
-  await initBackend(backend);
+async function runChild(requested: BackendName): Promise<void> {
+  const backend = await initBackend(requested);
   const warmup = Number(arg('warmup', '3'));
   const steps = Number(arg('steps', '10'));
   const profile = process.argv.includes('--profile');
@@ -239,7 +240,7 @@ function loadAverage(): string {
 
 async function main(): Promise<void> {
   const child = arg('child', '');
-  if (child !== '') return runChild(child as LoadedBackend);
+  if (child !== '') return runChild(parseParam('backend', child, '--child'));
   const backends = arg('backends', 'wasm,tensorflow,torch').split(',');
   const warmup = Number(arg('warmup', '3'));
   const steps = Number(arg('steps', '10'));

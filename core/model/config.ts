@@ -3,7 +3,7 @@
 // plus the feature schema the features stage discovered. Factories take plain numbers so tests
 // can build tiny models; nothing here reads files.
 import { UserError } from '../stage/errors.ts';
-import type { Params } from '../stage/params.ts';
+import { type Params, parseParam } from '../stage/params.ts';
 
 /** One categorical feature: its column id (e.g. '100', '201', 'dyn_ctr_tier') and vocabulary size (max index + 1). */
 export interface CategoricalFeature {
@@ -60,7 +60,7 @@ export interface SasrecEncoderConfig {
 export type EncoderConfig = HstuEncoderConfig | SasrecEncoderConfig;
 
 /** he: N(0, 2/fan_in), truncated; trunc_normal: std 0.02, the seed's init for every linear (SPEC §5). */
-export type TowerInit = 'he' | 'trunc_normal';
+export type TowerInit = Params['tower_init'];
 
 /** What every encoder shares: the item vocabulary, the towers' schema, width, depth and dropout. */
 export interface ModelConfig {
@@ -100,11 +100,13 @@ function encoderConfig(p: ModelParamValues): EncoderConfig {
       };
     case 'sasrec':
       return { type: 'sasrec', sideFeatures: p.sasrec_features };
-    default: {
-      const never: never = p.model_type;
-      throw new UserError(`model config: model_type must be 'hstu' or 'sasrec', got '${String(never)}'`);
-    }
+    default:
+      throw unknownEncoder(p.model_type);
   }
+}
+
+function unknownEncoder(never: never): Error {
+  return new Error(`unknown model_type ${JSON.stringify(never)}`);
 }
 
 /** ModelConfig from params.yaml values, the feature schema and the item vocabulary size. */
@@ -143,7 +145,6 @@ function positiveInts(pairs: [string, number][]): void {
 
 function validateHstu(h: HstuEncoderConfig): void {
   positiveInts([['linear_dim', h.linearDim], ['attention_dim', h.attentionDim], ['time_buckets', h.timeBuckets]]);
-  if (h.attnNorm !== 'padded' && h.attnNorm !== 'real') throw new UserError(`model config: attn_norm must be 'padded' or 'real', got '${String(h.attnNorm)}'`);
   if (!(h.ropeTheta > 0)) throw new UserError(`model config: rope_theta must be positive, got ${h.ropeTheta}`);
   if (h.useRope) {
     const r = ropeDim(h);
@@ -153,31 +154,33 @@ function validateHstu(h: HstuEncoderConfig): void {
   }
 }
 
-function validateSasrec(c: ModelConfig, s: SasrecEncoderConfig): void {
-  if (typeof s.sideFeatures !== 'boolean') throw new UserError(`model config: sasrec_features must be true or false, got ${String(s.sideFeatures)}`);
+function validateSasrec(c: ModelConfig): void {
   if (c.hiddenUnits % c.numHeads !== 0) {
     throw new UserError(`model config: sasrec needs hidden_units (${c.hiddenUnits}) divisible by num_heads (${c.numHeads}): each head is hidden_units / num_heads wide`);
   }
 }
 
-/** Checks the config and returns it; throws UserError naming the offending knob. */
+/**
+ * Checks what the types do not say — positive sizes, the dropout range, the RoPE width, SASRec's head
+ * split, feature vocabularies — and returns the config; throws UserError naming the offending knob. Its
+ * choices (model_type, attn_norm, ...) are typed already: by loadParams, or by parseModelConfig.
+ */
 export function validateModelConfig(c: ModelConfig): ModelConfig {
   positiveInts([
     ['item_vocab', c.itemVocab], ['maxlen', c.maxlen], ['hidden_units', c.hiddenUnits], ['num_blocks', c.numBlocks],
     ['num_heads', c.numHeads], ['field_dim', c.fieldDim], ['num_actions', c.numActions], ['array_len', c.features.arrayLen],
   ]);
   if (!(c.dropoutRate >= 0 && c.dropoutRate < 1)) throw new UserError(`model config: dropout_rate must be in [0, 1), got ${c.dropoutRate}`);
-  const e = c.encoder as EncoderConfig | undefined; // undefined in a config.json from before model_type
-  const type: unknown = e?.type;
-  switch (e?.type) {
+  const e = c.encoder;
+  switch (e.type) {
     case 'hstu':
       validateHstu(e);
       break;
     case 'sasrec':
-      validateSasrec(c, e);
+      validateSasrec(c);
       break;
     default:
-      throw new UserError(`model config: model_type must be 'hstu' or 'sasrec', got ${JSON.stringify(type)}`);
+      throw unknownEncoder(e);
   }
   const f = c.features;
   const categorical = [...f.userSparse, ...f.userArray, ...f.itemSparse, ...f.itemArray, ...f.timeDiscrete, ...f.dynamicDiscrete];
@@ -188,4 +191,26 @@ export function validateModelConfig(c: ModelConfig): ModelConfig {
     if (!Number.isInteger(dim) || dim < 1) throw new UserError(`model config: multimodal ${fid} needs a positive dim, got ${dim}`);
   }
   return c;
+}
+
+/**
+ * A saved config.json (parsed JSON; `source` names it in errors) as a ModelConfig: its choices parsed
+ * as params.yaml's loader parses them (the same allowed values, one check each), then validated.
+ */
+export function parseModelConfig(raw: unknown, source: string): ModelConfig {
+  if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) throw new UserError(`${source}: expected an object`);
+  const c = raw as ModelConfig;
+  const e: Partial<EncoderConfig> = c.encoder ?? {}; // no encoder in a config.json from before model_type
+  const type = parseParam('model_type', e.type, source);
+  switch (type) {
+    case 'hstu':
+      parseParam('attn_norm', (e as Partial<HstuEncoderConfig>).attnNorm, source);
+      break;
+    case 'sasrec':
+      parseParam('sasrec_features', (e as Partial<SasrecEncoderConfig>).sideFeatures, source);
+      break;
+    default:
+      throw unknownEncoder(type);
+  }
+  return validateModelConfig(c);
 }

@@ -2,12 +2,11 @@
 // flat in config.json. Their weights are named as today's HSTU's, so upgrading the config is all a
 // load needs: the flat knobs move under `encoder`.
 import { UserError } from '../stage/errors.ts';
-import type { ModelConfig } from './config.ts';
 
 const HSTU_V1_KEYS = ['linearDim', 'attentionDim', 'useRope', 'ropeTheta', 'ropePartialDim', 'attnNorm', 'timeBuckets'] as const;
 
-/** A v1 config.json (parsed) → today's ModelConfig with an HSTU encoder. `dir` names the folder in errors. */
-export function upgradeHstuV1Config(raw: unknown, dir: string): ModelConfig {
+/** A v1 config.json (parsed) → today's layout with an HSTU encoder, for parseModelConfig. `dir` names the folder in errors. */
+export function upgradeHstuV1Config(raw: unknown, dir: string): Record<string, unknown> {
   if (raw === null || typeof raw !== 'object') throw new UserError(`${dir}/config.json: expected an object`);
   const flat = { ...(raw as Record<string, unknown>) };
   const missing = HSTU_V1_KEYS.filter((k) => !(k in flat));
@@ -19,5 +18,5 @@ export function upgradeHstuV1Config(raw: unknown, dir: string): ModelConfig {
     encoder[k] = flat[k];
     delete flat[k];
   }
-  return { ...flat, encoder } as unknown as ModelConfig;
+  return { ...flat, encoder };
 }

@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { stableJson, writeDirAtomic } from '../stage/atomic.ts';
 import { UserError } from '../stage/errors.ts';
 import type { ModelConfig } from './config.ts';
-import { validateModelConfig } from './config.ts';
+import { parseModelConfig } from './config.ts';
 import { upgradeHstuV1Config } from './upgrade-v1.ts';
 import { ModelWeights, type WeightKind, sizeOf } from './model-weights.ts';
 
@@ -83,9 +83,10 @@ function readJson(path: string): unknown {
 export function readModelDir(dir: string): { config: ModelConfig; weights: ModelWeights } {
   const manifest = readJson(join(dir, 'weights.json')) as WeightsManifest;
   const rawConfig = readJson(join(dir, 'config.json'));
+  const configFile = join(dir, 'config.json');
   let config: ModelConfig;
-  if (manifest.format === WEIGHTS_FORMAT) config = validateModelConfig(rawConfig as ModelConfig);
-  else if (manifest.format === HSTU_V1_FORMAT) config = validateModelConfig(upgradeHstuV1Config(rawConfig, dir));
+  if (manifest.format === WEIGHTS_FORMAT) config = parseModelConfig(rawConfig, configFile);
+  else if (manifest.format === HSTU_V1_FORMAT) config = parseModelConfig(upgradeHstuV1Config(rawConfig, dir), configFile);
   else {
     throw new UserError(`${dir}/weights.json: format ${JSON.stringify(manifest.format)} is not one this version reads (${WEIGHTS_FORMAT}, or ${HSTU_V1_FORMAT}); retrain with \`dvc repro train\``);
   }

@@ -3,8 +3,9 @@
 import { existsSync } from 'node:fs';
 import * as tf from '@tensorflow/tfjs';
 import { UserError } from '../stage/errors.ts';
+import type { Params } from '../stage/params.ts';
 
-export type BackendName = 'auto' | 'tensorflow' | 'wasm' | 'cpu';
+export type BackendName = Params['backend']; // 'auto' | 'tensorflow' | 'wasm' | 'cpu', as params.yaml's loader types it
 export type LoadedBackend = Exclude<BackendName, 'auto'>;
 
 /** Fastest first; `auto` walks this list. */

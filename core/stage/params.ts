@@ -7,9 +7,10 @@ import { PARAM_TYPES, type ParamKey, type Params, type ParamType } from './param
 
 export type { ParamKey, Params };
 
-function checkValue(key: string, type: ParamType, v: unknown): unknown {
+/** `v` as a value of `key`'s type; `source` names where it came from in the error (params, a config.json, argv). */
+function checkValue(key: string, type: ParamType, v: unknown, source = 'params'): unknown {
   const bad = (want: string): never => {
-    throw new UserError(`params: '${key}' must be ${want}, got ${JSON.stringify(v)}`);
+    throw new UserError(`${source}: '${key}' must be ${want}, got ${JSON.stringify(v)}`);
   };
   const inRange = (n: number, t: { min?: number; max?: number }): void => {
     if (t.min !== undefined && n < t.min) bad(`>= ${t.min}`);
@@ -49,6 +50,14 @@ function checkValue(key: string, type: ParamType, v: unknown): unknown {
       return never;
     }
   }
+}
+
+/**
+ * One value parsed as params.yaml's `key` is — the same check, the same typed result — for a knob that
+ * arrives another way: a choice saved in a model's config.json, a backend named on a bench's command line.
+ */
+export function parseParam<K extends ParamKey>(key: K, value: unknown, source: string): Params[K] {
+  return checkValue(key, PARAM_TYPES[key], value, source) as Params[K];
 }
 
 /** Validates a parsed params object: every key known, every known key present and well-typed. */

@@ -82,7 +82,7 @@ test('a folder in the pre-model_type format (hstu-weights-v1, HSTU knobs flat in
   loaded.dispose();
 }));
 
-test('an unknown weights format, or a v2 config without an encoder, is refused naming the remedy', withTempDir(async (dir) => {
+test('an unknown weights format, a v2 config without an encoder or with an unknown attn_norm, is refused naming the remedy', withTempDir(async (dir) => {
   const m = initModel(tinyConfig(), 2);
   await m.save(join(dir, 'model'));
   m.dispose();
@@ -92,9 +92,12 @@ test('an unknown weights format, or a v2 config without an encoder, is refused n
   assert.throws(() => loadModel(join(dir, 'model')), /format "other-weights-v9" is not one this version reads .*retrain with `dvc repro train`/);
   writeFileSync(path, JSON.stringify(manifest));
   const config = JSON.parse(readFileSync(join(dir, 'model', 'config.json'), 'utf8')) as Record<string, unknown>;
+  // Its choices are parsed as params.yaml's are: the same allowed values, the same message.
+  writeFileSync(join(dir, 'model', 'config.json'), JSON.stringify({ ...config, encoder: { ...(config['encoder'] as object), attnNorm: 'full' } }));
+  assert.throws(() => loadModel(join(dir, 'model')), /config\.json: 'attn_norm' must be one of padded \| real, got "full"/);
   delete config['encoder'];
   writeFileSync(join(dir, 'model', 'config.json'), JSON.stringify(config));
-  assert.throws(() => loadModel(join(dir, 'model')), /model_type must be 'hstu' or 'sasrec', got undefined/);
+  assert.throws(() => loadModel(join(dir, 'model')), /config\.json: 'model_type' must be one of hstu \| sasrec, got undefined/);
 }));
 
 test('weights.json records weights.bin\'s length and sha256: one flipped byte or a truncated file is refused, not loaded', withTempDir(async (dir) => {
