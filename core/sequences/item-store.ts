@@ -10,18 +10,41 @@ import type { TargetItems } from '../model/inputs.ts';
 import { arrayMatrix, floatMatrix, intMatrix, sparseMatrix, vectorMatrix } from './columns.ts';
 import type { Manifests } from './feature-schema.ts';
 
-export class ItemStore {
-  constructor(
-    readonly schema: FeatureSchema,
-    readonly rows: number, // items + 1
-    readonly itemId: Float64Array, // [rows] raw creative id
-    readonly sparse: Int32Array, // [rows, Fs]
-    readonly array: Int32Array, // [rows, Fa, L]
-    readonly continuous: Float32Array, // [rows, Fc]
-    readonly multimodal: Float32Array[], // per mm id: [rows, dim]
-    readonly dynamicDiscrete: Int32Array, // [rows, Fdd]
-    readonly dynamicContinuous: Float32Array, // [rows, Fdc]
-  ) {}
+/** Every item's features, row-major, indexed by item idx (row 0 = padding / unknown item). */
+export interface ItemColumns {
+  schema: FeatureSchema;
+  rows: number; // items + 1
+  itemId: Float64Array; // [rows] raw creative id
+  sparse: Int32Array; // [rows, Fs]
+  array: Int32Array; // [rows, Fa, L]
+  continuous: Float32Array; // [rows, Fc]
+  multimodal: Float32Array[]; // per mm id: [rows, dim]
+  dynamicDiscrete: Int32Array; // [rows, Fdd]
+  dynamicContinuous: Float32Array; // [rows, Fdc]
+}
+
+export class ItemStore implements ItemColumns {
+  readonly schema: FeatureSchema;
+  readonly rows: number;
+  readonly itemId: Float64Array;
+  readonly sparse: Int32Array;
+  readonly array: Int32Array;
+  readonly continuous: Float32Array;
+  readonly multimodal: Float32Array[];
+  readonly dynamicDiscrete: Int32Array;
+  readonly dynamicContinuous: Float32Array;
+
+  constructor(c: ItemColumns) {
+    this.schema = c.schema;
+    this.rows = c.rows;
+    this.itemId = c.itemId;
+    this.sparse = c.sparse;
+    this.array = c.array;
+    this.continuous = c.continuous;
+    this.multimodal = c.multimodal;
+    this.dynamicDiscrete = c.dynamicDiscrete;
+    this.dynamicContinuous = c.dynamicContinuous;
+  }
 
   /** Reads both item tables; rows must be item idx 0..items in order. */
   static load(ingestDir: string, featuresDir: string, m: Manifests, schema: FeatureSchema): ItemStore {
@@ -36,17 +59,17 @@ export class ItemStore {
       for (let r = 0; r < rows; r++) if (idx[r] !== r) throw new UserError(`${path}: row ${r} holds item ${idx[r]}; rows must be item idx in order`);
     }
     const defaults = m.features.defaults;
-    return new ItemStore(
+    return new ItemStore({
       schema,
       rows,
-      Float64Array.from(columnValues<Float64Array>(items, 'item_id')),
-      sparseMatrix(items, schema.itemSparse.map((f) => f.fid), defaults),
-      arrayMatrix(items, schema.itemArray.map((f) => f.fid), schema.arrayLen),
-      floatMatrix(items, schema.itemContinuous.map((fid) => `f${fid}`)),
-      schema.itemMultimodal.map(({ fid, dim }) => Float32Array.from(vectorMatrix(items, fid, dim, staticPath))),
-      intMatrix(dyn, schema.dynamicDiscrete.map((f) => f.fid)),
-      floatMatrix(dyn, schema.dynamicContinuous),
-    );
+      itemId: Float64Array.from(columnValues<Float64Array>(items, 'item_id')),
+      sparse: sparseMatrix(items, schema.itemSparse.map((f) => f.fid), defaults),
+      array: arrayMatrix(items, schema.itemArray.map((f) => f.fid), schema.arrayLen),
+      continuous: floatMatrix(items, schema.itemContinuous.map((fid) => `f${fid}`)),
+      multimodal: schema.itemMultimodal.map(({ fid, dim }) => Float32Array.from(vectorMatrix(items, fid, dim, staticPath))),
+      dynamicDiscrete: intMatrix(dyn, schema.dynamicDiscrete.map((f) => f.fid)),
+      dynamicContinuous: floatMatrix(dyn, schema.dynamicContinuous),
+    });
   }
 
   /** Number of real items (idx 1..count). */

@@ -74,7 +74,7 @@ runStage('evaluate', async () => {
 
   let result: PredictResult | null = null;
   if (predict) {
-    result = await predictTop10(model, store, manifests.features.defaults, loadCalendar(), predict.index, predict.rows, predict.set, predict.seqFile, {
+    result = await predictTop10({ model, store, defaults: manifests.features.defaults, calendar: loadCalendar(), ...predict }, {
       excludeHistory: p.exclude_history, itemChunk: p.eval_item_chunk, queryBatch: QUERY_BATCH, userBatch: USER_BATCH,
     });
   }

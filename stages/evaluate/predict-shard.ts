@@ -101,17 +101,17 @@ export function extendItemStore(base: ItemStore, cold: Candidate[], defaults: De
     dynamicDiscrete.set(base.dynamicDiscrete.subarray(template * Fdd, (template + 1) * Fdd), k * Fdd);
     dynamicContinuous.set(base.dynamicContinuous.subarray(template * Fdc, (template + 1) * Fdc), k * Fdc);
   });
-  return new ItemStore(
-    s,
-    base.rows + C,
-    appendRows(base.itemId, Float64Array.from(cold, (c) => c.creativeId)),
-    appendRows(base.sparse, sparse),
-    appendRows(base.array, array),
-    appendRows(base.continuous, continuous),
-    base.multimodal.map((m, k) => appendRows(m, new Float32Array(C * s.itemMultimodal[k]!.dim))), // no embedding: zeros
-    appendRows(base.dynamicDiscrete, dynamicDiscrete),
-    appendRows(base.dynamicContinuous, dynamicContinuous),
-  );
+  return new ItemStore({
+    schema: s,
+    rows: base.rows + C,
+    itemId: appendRows(base.itemId, Float64Array.from(cold, (c) => c.creativeId)),
+    sparse: appendRows(base.sparse, sparse),
+    array: appendRows(base.array, array),
+    continuous: appendRows(base.continuous, continuous),
+    multimodal: base.multimodal.map((m, k) => appendRows(m, new Float32Array(C * s.itemMultimodal[k]!.dim))), // no embedding: zeros
+    dynamicDiscrete: appendRows(base.dynamicDiscrete, dynamicDiscrete),
+    dynamicContinuous: appendRows(base.dynamicContinuous, dynamicContinuous),
+  });
 }
 
 /**

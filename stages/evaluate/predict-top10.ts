@@ -29,6 +29,18 @@ export interface CreativeIndex {
   itemIdxByCid: ReadonlyMap<unknown, number>;
 }
 
+/** What predictTop10 ranks with and over. */
+export interface PredictInputs {
+  model: SequenceModel;
+  store: ItemStore; // the catalogue built with the model's schema
+  defaults: Record<string, number | number[]>; // the features manifest's per-feature defaults
+  calendar: Calendar;
+  index: CreativeIndex;
+  rows: CatalogueRows; // already holds every cold creative (readCandidateSet, then scanPredictUsers)
+  set: CandidateSet;
+  seqFile: string; // predict_seq.jsonl
+}
+
 export interface PredictResult {
   top10s: number[][];
   user: string[];
@@ -59,14 +71,11 @@ export async function scanPredictUsers(seqFile: string, rows: CatalogueRows, bat
 }
 
 /**
- * Top-10 candidate creative ids per predict user. `store` is the catalogue built with the model's schema;
- * `rows` already holds every cold creative (readCandidateSet, then scanPredictUsers). Users are streamed
- * from `seqFile` `o.userBatch` at a time; only the candidate embeddings [M, D] and the result stay resident.
+ * Top-10 candidate creative ids per predict user. Users are streamed from `seqFile` `o.userBatch` at a
+ * time; only the candidate embeddings [M, D] and the result stay resident.
  */
-export async function predictTop10(
-  model: SequenceModel, store: ItemStore, defaults: Record<string, number | number[]>, calendar: Calendar,
-  index: CreativeIndex, rows: CatalogueRows, set: CandidateSet, seqFile: string, o: PredictOptions & { userBatch: number },
-): Promise<PredictResult> {
+export async function predictTop10(inputs: PredictInputs, o: PredictOptions & { userBatch: number }): Promise<PredictResult> {
+  const { model, store, defaults, calendar, index, rows, set, seqFile } = inputs;
   const schema: FeatureSchema = store.schema;
   const extended = extendItemStore(store, rows.cold, defaults);
   const c = model.config;

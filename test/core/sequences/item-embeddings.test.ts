@@ -17,12 +17,12 @@ const SCHEMA: FeatureSchema = {
 
 /** Items 1..4 plus one cold row (5) that shares item 2's features. */
 function store(): ItemStore {
-  return new ItemStore(
-    SCHEMA, 6, Float64Array.from([0, 11, 12, 13, 14, 99]),
-    Int32Array.from([1, 1, 2, 3, 4, 2]), new Int32Array(0), new Float32Array(0),
-    [Float32Array.from([0, 0, 1, 0, 0, 1, 1, 1, 0.5, 0.5, 0, 1])],
-    Int32Array.from([0, 0, 1, 0, 1, 1]), Float32Array.from([0, 0.1, 0.2, 0.3, 0.4, 0.2]),
-  );
+  return new ItemStore({
+    schema: SCHEMA, rows: 6, itemId: Float64Array.from([0, 11, 12, 13, 14, 99]),
+    sparse: Int32Array.from([1, 1, 2, 3, 4, 2]), array: new Int32Array(0), continuous: new Float32Array(0),
+    multimodal: [Float32Array.from([0, 0, 1, 0, 0, 1, 1, 1, 0.5, 0.5, 0, 1])],
+    dynamicDiscrete: Int32Array.from([0, 0, 1, 0, 1, 1]), dynamicContinuous: Float32Array.from([0, 0.1, 0.2, 0.3, 0.4, 0.2]),
+  });
 }
 
 test('clampColdIds maps rows past the vocabulary to 0', () => {

@@ -58,15 +58,15 @@ export function tinyShard(): UserShard {
 export function tinyStore(): ItemStore {
   const rows = 6;
   const idx = Array.from({ length: rows }, (_, i) => i);
-  return new ItemStore(
-    TINY_SCHEMA,
+  return new ItemStore({
+    schema: TINY_SCHEMA,
     rows,
-    Float64Array.from(idx, (i) => 1000 + i),
-    Int32Array.from(idx, (i) => i % 5),
-    new Int32Array(0),
-    new Float32Array(0),
-    [Float32Array.from(idx.flatMap((i) => [i, -i]))],
-    Int32Array.from(idx, (i) => (i === 5 ? 1 : 0)),
-    Float32Array.from(idx, (i) => i / 10),
-  );
+    itemId: Float64Array.from(idx, (i) => 1000 + i),
+    sparse: Int32Array.from(idx, (i) => i % 5),
+    array: new Int32Array(0),
+    continuous: new Float32Array(0),
+    multimodal: [Float32Array.from(idx.flatMap((i) => [i, -i]))],
+    dynamicDiscrete: Int32Array.from(idx, (i) => (i === 5 ? 1 : 0)),
+    dynamicContinuous: Float32Array.from(idx, (i) => i / 10),
+  });
 }

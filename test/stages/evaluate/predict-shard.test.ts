@@ -25,12 +25,12 @@ const DEFAULTS = { '100': 4, '103': 2, '106': [0] };
 
 /** Items 1..3 (raw creative ids 1001..1003); item 2 was never seen in training (log exposures 0). */
 function store(): ItemStore {
-  return new ItemStore(
-    SCHEMA, 4, Float64Array.from([0, 1001, 1002, 1003]),
-    Int32Array.from([4, 1, 2, 3]), new Int32Array(0), new Float32Array(0),
-    [Float32Array.from([0, 0, 1, 1, 2, 2, 3, 3])],
-    Int32Array.from([0, 1, 0, 1]), Float32Array.from([0, 0, 1.5, 0.3, 0, 0.1, 2, 0.2]),
-  );
+  return new ItemStore({
+    schema: SCHEMA, rows: 4, itemId: Float64Array.from([0, 1001, 1002, 1003]),
+    sparse: Int32Array.from([4, 1, 2, 3]), array: new Int32Array(0), continuous: new Float32Array(0),
+    multimodal: [Float32Array.from([0, 0, 1, 1, 2, 2, 3, 3])],
+    dynamicDiscrete: Int32Array.from([0, 1, 0, 1]), dynamicContinuous: Float32Array.from([0, 0, 1.5, 0.3, 0, 0.1, 2, 0.2]),
+  });
 }
 
 test('featureCode: ints inside the vocabulary pass, strings and unseen ids become 0', () => {
