@@ -20,11 +20,55 @@ import { siluSlope } from '../../../ops/activations.ts';
 import { matMulT } from '../../../ops/fast-ops.ts';
 import { dropoutMultipliers } from '../../../ops/keep-mask.ts';
 import { ropeFunctions } from './rope.ts';
-import { type AttentionMask, attentionWeights } from './block.ts';
+import { type AttentionMask, RAB, attentionWeights } from './block.ts';
 import { splitHeads } from '../../heads.ts';
 import { type BiasIndices, relativeBias } from './relative-bias.ts';
 
-const PARAMS = ['ln_in.g', 'ln_in.b', 'uvqk.w', 'uvqk.b', 'ln_attn.g', 'ln_attn.b', 'out.w', 'out.b'] as const;
+/** What the backward pass computes for the block's weights. */
+interface WeightGradients {
+  ln1: { dGamma: tf.Tensor; dBeta: tf.Tensor };
+  dW1: tf.Tensor;
+  dB1: tf.Tensor;
+  ln2: { dGamma: tf.Tensor; dBeta: tf.Tensor };
+  dWo: tf.Tensor;
+  dBo: tf.Tensor;
+}
+
+/** Every weight the fused op differentiates, by its name inside the block, and where its gradient comes from. */
+const GRADIENT_OF = {
+  'ln_in.g': (g: WeightGradients) => g.ln1.dGamma,
+  'ln_in.b': (g: WeightGradients) => g.ln1.dBeta,
+  'uvqk.w': (g: WeightGradients) => g.dW1,
+  'uvqk.b': (g: WeightGradients) => g.dB1,
+  'ln_attn.g': (g: WeightGradients) => g.ln2.dGamma,
+  'ln_attn.b': (g: WeightGradients) => g.ln2.dBeta,
+  'out.w': (g: WeightGradients) => g.dWo,
+  'out.b': (g: WeightGradients) => g.dBo,
+};
+type FusedWeight = keyof typeof GRADIENT_OF;
+
+/**
+ * The op's weight inputs: the variables initHstuBlock created under `name` — found in the weights, not
+ * listed here — but the relative bias's (tfjs differentiates its gathers), named inside the block,
+ * sorted. A variable init creates that the op has no gradient for, or one it reads that init no longer
+ * creates, fails here naming it.
+ */
+function fusedWeightNames(w: ModelWeights, name: string): FusedWeight[] {
+  const prefix = `${name}.`;
+  const names = w.names().filter((n) => n.startsWith(prefix) && !n.startsWith(`${prefix}${RAB}.`)).map((n) => n.slice(prefix.length));
+  const unknown = names.find((n) => !(n in GRADIENT_OF));
+  if (unknown !== undefined) throw new Error(`hstuBlockFused: no hand-written gradient for ${prefix}${unknown}, which initHstuBlock creates`);
+  const missing = Object.keys(GRADIENT_OF).find((n) => !names.includes(n));
+  if (missing !== undefined) throw new Error(`hstuBlockFused: ${prefix}${missing} does not exist (initHstuBlock does not create it)`);
+  return names as FusedWeight[];
+}
+
+/** Saves `tensors` (undefined ones skipped) for the backward pass; returns how to read them back by name. */
+function saveByName<T extends Record<string, tf.Tensor | undefined>>(save: tf.GradSaveFunc, tensors: T): (saved: tf.Tensor[]) => T {
+  const names = Object.keys(tensors).filter((n) => tensors[n] !== undefined);
+  save(names.map((n) => tensors[n]!));
+  return (saved) => Object.fromEntries(names.map((n, i) => [n, saved[i]])) as T;
+}
 
 /** x [B, N, D] → [B, N, D]: hstuBlock's result, with a hand-written gradient for x, rab and the block's weights. */
 export function hstuBlockFused(
@@ -45,14 +89,17 @@ export function hstuBlockFused(
   /** [B·H, N, d] → [R, H·d] */
   const unheads = (t: tf.Tensor, d: number) => tf.reshape(tf.transpose(tf.reshape(t, [B, H, N, d]), [0, 2, 1, 3]), [R, H * d]);
   const rotate = (t: tf.Tensor, f: 'forward' | 'backward') => (rope === null ? t : tf.reshape(rope[f](tf.reshape(t, [B, H, N, dqk])), [B * H, N, dqk]));
-  const constants = [weights, rowScale, ...(mU === null ? [] : [mU, mV!, mO!])];
+  const weightNames = fusedWeightNames(w, name);
 
   const op = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
     const save = args[args.length - 1] as tf.GradSaveFunc;
-    const [xIn, rab, g1, b1, w1, bias1, g2, b2, wo, bo] = args as tf.Tensor[];
+    const [xIn, rab, ...weightInputs] = args.slice(0, -1) as tf.Tensor[];
+    const byName = new Map(weightNames.map((n, i) => [n, weightInputs[i]!]));
+    const v = (n: FusedWeight): tf.Tensor => byName.get(n)!; // fusedWeightNames checked every one exists
+    const [g1, b1, w1, bias1, g2, b2, wo] = [v('ln_in.g'), v('ln_in.b'), v('uvqk.w'), v('uvqk.b'), v('ln_attn.g'), v('ln_attn.b'), v('out.w')];
     const x2 = tf.reshape(xIn!, [R, D]);
-    const ln1 = layerNormForward(x2, g1!, b1!); // [R, D]
-    const h = tf.add(matMulT(ln1.y, w1!), bias1!); // [R, F]
+    const ln1 = layerNormForward(x2, g1, b1); // [R, D]
+    const h = tf.add(matMulT(ln1.y, w1), bias1); // [R, F]
     const sH = tf.sigmoid(h);
     const a = tf.mul(h, sH); // SiLU
     const [uRaw, vRaw, q, k] = tf.split(a, [H * dv, H * dv, H * dqk, H * dqk], 1) as [tf.Tensor, tf.Tensor, tf.Tensor, tf.Tensor];
@@ -65,44 +112,48 @@ export function hstuBlockFused(
     const yZ = tf.mul(z, sZ);
     const attn = tf.reshape(tf.mul(yZ, weights), [B * H, N, N]);
     const o = unheads(tf.reshape(tf.mul(tf.reshape(matMulT(attn, vh), [B, H, N, dv]), rowScale), [B * H, N, dv]), dv); // [R, H·dv]
-    const ln2 = layerNormForward(o, g2!, b2!);
+    const ln2 = layerNormForward(o, g2, b2);
     const gated = tf.mul(ln2.y, u); // [R, H·dv]
-    const out = tf.add(matMulT(gated, wo!), bo!); // [R, D]
+    const out = tf.add(matMulT(gated, wo), v('out.b')); // [R, D]
     const value = tf.reshape(tf.add(x2, mO === null ? out : tf.mul(out, mO)), [B, N, D]);
-    save([ln1.xhat, ln1.rstd, ln1.y, h, sH, a, u, vh, qr, kr, z, sZ, yZ, attn, ln2.xhat, ln2.rstd, ln2.y, gated, ...constants]);
+    // The constants (attention weights, row scale, dropout masks) are saved too, so an enclosing tidy keeps them for the backward pass.
+    const restore = saveByName(save, {
+      xhat1: ln1.xhat, rstd1: ln1.rstd, xn1: ln1.y, h, sH, a, u, vh, qr, kr, z, sZ, yZ, attn, xhat2: ln2.xhat, rstd2: ln2.rstd, xn2: ln2.y, gated,
+      weights, rowScale, mU: mU ?? undefined, mV: mV ?? undefined, mO: mO ?? undefined,
+    });
     return {
       value,
-      gradFunc: (dy: tf.Tensor, s: tf.Tensor[]) => {
-        const [xhat1, rstd1, xn1, sh, sSh, sa, su, svh, sqr, skr, sz, ssZ, syZ, sattn, xhat2, rstd2, xn2, sgated] = s;
-        const [sw, srow, smU, smV, smO] = s.slice(18);
+      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
+        const t = restore(saved);
         const dy2 = tf.reshape(dy, [R, D]);
-        const dOut = smO === undefined ? dy2 : tf.mul(dy2, smO);
-        const dWo = matMulT(sgated!, dOut, true, false);
+        const dOut = t.mO === undefined ? dy2 : tf.mul(dy2, t.mO);
+        const dWo = matMulT(t.gated, dOut, true, false);
         const dBo = tf.sum(dOut, 0);
-        const dGated = matMulT(dOut, wo!, false, true); // [R, H·dv]
-        const ln2Grad = layerNormBackward(tf.mul(dGated, su!), xhat2!, rstd2!, g2!);
-        let du = tf.mul(dGated, xn2!);
+        const dGated = matMulT(dOut, wo, false, true); // [R, H·dv]
+        const ln2Grad = layerNormBackward(tf.mul(dGated, t.u), t.xhat2, t.rstd2, g2);
+        let du = tf.mul(dGated, t.xn2);
         // o = unheads(AV ⊙ s): back through the scale, then AV = A·V.
-        const dAv = tf.reshape(tf.mul(tf.reshape(heads(ln2Grad.dx, dv), [B, H, N, dv]), srow!), [B * H, N, dv]);
-        const dAttn = tf.reshape(matMulT(dAv, svh!, false, true), [B, H, N, N]);
-        let dv_ = unheads(matMulT(sattn!, dAv, true, false), dv); // [R, H·dv]
-        const dz = tf.mul(tf.mul(dAttn, sw!), siluSlope(ssZ!, syZ!, sz!)); // [B, H, N, N]
+        const dAv = tf.reshape(tf.mul(tf.reshape(heads(ln2Grad.dx, dv), [B, H, N, dv]), t.rowScale), [B * H, N, dv]);
+        const dAttn = tf.reshape(matMulT(dAv, t.vh, false, true), [B, H, N, N]);
+        let dv_ = unheads(matMulT(t.attn, dAv, true, false), dv); // [R, H·dv]
+        const dz = tf.mul(tf.mul(dAttn, t.weights), siluSlope(t.sZ, t.yZ, t.z)); // [B, H, N, N]
         const dRab = rab!.shape[0] === 1 ? tf.sum(dz, [0, 1], true) : tf.sum(dz, 1, true);
         const dS = tf.reshape(dz, [B * H, N, N]);
-        const dq = unheads(rotate(matMulT(dS, skr!), 'backward'), dqk);
-        const dk = unheads(rotate(matMulT(dS, sqr!, true, false), 'backward'), dqk);
-        if (smU !== undefined) du = tf.mul(du, smU);
-        if (smV !== undefined) dv_ = tf.mul(dv_, smV);
-        const dh = tf.mul(tf.concat([du, dv_, dq, dk], 1), siluSlope(sSh!, sa!, sh!)); // [R, F]
-        const dW1 = matMulT(xn1!, dh, true, false);
+        const dq = unheads(rotate(matMulT(dS, t.kr), 'backward'), dqk);
+        const dk = unheads(rotate(matMulT(dS, t.qr, true, false), 'backward'), dqk);
+        if (t.mU !== undefined) du = tf.mul(du, t.mU);
+        if (t.mV !== undefined) dv_ = tf.mul(dv_, t.mV);
+        const dh = tf.mul(tf.concat([du, dv_, dq, dk], 1), siluSlope(t.sH, t.a, t.h)); // [R, F]
+        const dW1 = matMulT(t.xn1, dh, true, false);
         const dB1 = tf.sum(dh, 0);
-        const ln1Grad = layerNormBackward(matMulT(dh, w1!, false, true), xhat1!, rstd1!, g1!);
+        const ln1Grad = layerNormBackward(matMulT(dh, w1, false, true), t.xhat1, t.rstd1, g1);
         const dx = tf.reshape(tf.add(dy2, ln1Grad.dx), [B, N, D]);
-        return [dx, dRab, ln1Grad.dGamma, ln1Grad.dBeta, dW1, dB1, ln2Grad.dGamma, ln2Grad.dBeta, dWo, dBo];
+        const grads: WeightGradients = { ln1: ln1Grad, dW1, dB1, ln2: ln2Grad, dWo, dBo };
+        return [dx, dRab, ...weightNames.map((n) => GRADIENT_OF[n](grads))];
       },
     };
   }) as (...inputs: tf.Tensor[]) => tf.Tensor;
 
-  const rab = relativeBias(w, `${name}.rab`, bias); // [B|1, 1, N, N], differentiated by tfjs (gathers)
-  return op(x, rab, ...PARAMS.map((n) => w.get(`${name}.${n}`)));
+  const rab = relativeBias(w, `${name}.${RAB}`, bias); // [B|1, 1, N, N], differentiated by tfjs (gathers)
+  return op(x, rab, ...weightNames.map((n) => w.get(`${name}.${n}`)));
 }

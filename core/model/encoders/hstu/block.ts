@@ -22,13 +22,16 @@ import { splitHeads } from '../../heads.ts';
 import { applyRope } from './rope.ts';
 import { type BiasIndices, initRelativeBias, relativeBias } from './relative-bias.ts';
 
+/** The block's relative attention bias, `<block>.rab.*`. */
+export const RAB = 'rab';
+
 export function initHstuBlock(w: ModelWeights, c: HstuModelConfig, name: string, rng: Rng): void {
   const D = c.hiddenUnits;
   const H = c.numHeads;
   const h = c.encoder;
   initLayerNorm(w, `${name}.ln_in`, D);
   initLinear(w, `${name}.uvqk`, D, 2 * H * h.linearDim + 2 * H * h.attentionDim, rng);
-  initRelativeBias(w, `${name}.rab`, c.maxlen + 1, h.timeBuckets, c.loadTimeIntervals, rng);
+  initRelativeBias(w, `${name}.${RAB}`, c.maxlen + 1, h.timeBuckets, c.loadTimeIntervals, rng);
   initLayerNorm(w, `${name}.ln_attn`, H * h.linearDim);
   initLinear(w, `${name}.out`, H * h.linearDim, D, rng);
 }
@@ -107,7 +110,7 @@ export function hstuBlock(
     kh = tf.reshape(applyRope(tf.reshape(kh, [B, H, N, dqk]), r, c.encoder.ropeTheta), [B * H, N, dqk]);
   }
   const scores = tf.reshape(batchMatMulBT(qh, kh), [B, H, N, N]); // [B, H, N, N]
-  const rab = relativeBias(w, `${name}.rab`, bias); // [B|1, 1, N, N]
+  const rab = relativeBias(w, `${name}.${RAB}`, bias); // [B|1, 1, N, N]
   const { weights, scale } = attentionWeights(ctx, mask, H);
   const attn = attentionActivation(scores, rab, weights); // [B, H, N, N], dropout included
   const av = batchMatMul(tf.reshape(attn, [B * H, N, N]), splitHeads(v, B, N, H, dv)); // [B·H, N, dv]

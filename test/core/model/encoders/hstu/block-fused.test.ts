@@ -70,3 +70,21 @@ test('fused block = autodiff of hstuBlock on native TensorFlow (its raw-op paths
   for (const k of CASES) checkBlock(k.over, k.training, `native, ${k.name}`);
   await tf.setBackend('cpu');
 });
+
+test("the fused op's weights are the ones initHstuBlock creates: one it has no gradient for is refused by name", async () => {
+  await tf.setBackend('cpu');
+  const c = tinyConfig();
+  const w = new ModelWeights();
+  initHstu(w, c, new Rng(7));
+  w.add('blocks.0.gate.w', 'weight', [c.hiddenUnits], new Float32Array(c.hiddenUnits)); // as if init had grown a variable
+  const b = randomBatch(c, 3, 2, 8);
+  const [B, N] = [b.batchSize, b.seqLen];
+  const m = attentionMask(c, b);
+  const mask: AttentionMask = { visible: m.visible, visibleTensor: tf.tensor4d(m.visible, [B, 1, N, N]), rowScale: tf.tensor4d(m.rowScale, [B, 1, N, 1]) };
+  const bias: BiasIndices = { pos: tf.tensor2d(positionBiasIndices(N), [N, N], 'int32'), time: null };
+  const x = tf.zeros([B, N, c.hiddenUnits]);
+  const ctx = makeForwardContext(0, { training: false });
+  assert.throws(() => hstuBlockFused(w, c, 'blocks.0', x, mask, bias, ctx), /no hand-written gradient for blocks\.0\.gate\.w/);
+  tf.dispose([x, mask.visibleTensor, mask.rowScale, bias.pos]);
+  w.dispose();
+});
