@@ -2,7 +2,7 @@
 // not rerun it when that file changes) and exactly the params its main.ts loads.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { dirname, join, normalize, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse } from 'yaml';
@@ -10,19 +10,25 @@ import { parse } from 'yaml';
 const root = fileURLToPath(new URL('..', import.meta.url));
 const dvc = parse(readFileSync(join(root, 'dvc.yaml'), 'utf8')) as { stages: Record<string, { cmd: string; deps?: string[]; params?: string[] }> };
 
-/** Local .ts files reachable from `entry` through relative imports. */
+/** Local files reachable from `entry` through relative imports (and files read beside a module: `new URL('./x', import.meta.url)`). */
 function importClosure(entry: string): string[] {
   const seen = new Set<string>();
   const visit = (file: string): void => {
     if (seen.has(file)) return;
     seen.add(file);
+    if (!file.endsWith('.ts')) return;
     const text = readFileSync(join(root, file), 'utf8');
-    for (const m of text.matchAll(/(?:from|import)\s+'(\.{1,2}\/[^']+\.(?:ts|json))'/g)) {
-      visit(normalize(join(dirname(file), m[1]!)));
+    for (const m of text.matchAll(/(?:from|import)\s+'(\.{1,2}\/[^']+\.(?:ts|json))'|new URL\('(\.{1,2}\/[^']+\.[a-z]+)', import\.meta\.url\)/g)) {
+      visit(normalize(join(dirname(file), (m[1] ?? m[2])!)));
     }
   };
   visit(entry);
   return [...seen].sort();
+}
+
+/** Every file under `dir`, relative to the repo root. */
+function filesUnder(dir: string): string[] {
+  return readdirSync(join(root, dir), { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? filesUnder(join(dir, e.name)) : [join(dir, e.name)]));
 }
 
 function loadedParams(mainFile: string): string[] {
@@ -62,4 +68,13 @@ test("README's import recipe (dvc stage add): its -d deps cover the import stage
   const deps = [...recipe.matchAll(/-d (\S+)/g)].map((m) => normalize(m[1]!));
   for (const d of deps) if (!d.startsWith('data/')) assert.ok(existsSync(join(root, d)), `recipe dep ${d} exists`);
   assertDepsCover('import', deps);
+});
+
+test('core/ holds only folders, and only code some stage runs (test and bench helpers live in test/helpers/)', () => {
+  const topLevel = readdirSync(join(root, 'core'), { withFileTypes: true }).filter((e) => !e.isDirectory()).map((e) => e.name);
+  assert.deepEqual(topLevel, [], 'no file at the top level of core/: each belongs to the folder of its layer');
+  const stages = readdirSync(join(root, 'stages')).filter((s) => existsSync(join(root, 'stages', s, 'main.ts')));
+  const used = new Set(stages.flatMap((s) => importClosure(`stages/${s}/main.ts`)));
+  const unused = filesUnder('core').filter((f) => !used.has(f));
+  assert.deepEqual(unused, [], 'every file under core/ is run by some stage (a test-only file there would rerun stages when it changes)');
 });
