@@ -16,7 +16,7 @@ import { Progress } from '../../core/stage/progress.ts';
 import { readManifests } from '../../core/sequences/feature-schema.ts';
 import { ItemStore } from '../../core/sequences/item-store.ts';
 import { evaluateReport, hitRateTsv, writeEvaluateOutputs } from './eval-outputs.ts';
-import { resolveWeightsDir } from './model-weights.ts';
+import { resolveWeightsDir } from './weights-dir.ts';
 import { countTrainInteractions } from './popularity-counts.ts';
 import { readCandidateSet } from './candidate-set.ts';
 import { findPredictFiles } from './predict-files.ts';
