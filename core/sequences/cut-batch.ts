@@ -97,10 +97,10 @@ export function buildCutBatch(cuts: Cuts, shard: UserShard, store: ItemStore, ma
       batch.itemIdx[t] = item;
       batch.action[t] = shard.action[e]!;
       batch.timestamp[t] = shard.ts[e]!;
-      batch.itemSparse.set(store.sparse.subarray(item * Fs, (item + 1) * Fs), t * Fs);
-      batch.itemArray.set(store.array.subarray(item * Fa, (item + 1) * Fa), t * Fa);
-      batch.itemContinuous.set(store.continuous.subarray(item * Fc, (item + 1) * Fc), t * Fc);
-      s.itemMultimodal.forEach(({ dim }, k) => batch.itemMultimodal[k]!.set(store.multimodal[k]!.subarray(item * dim, (item + 1) * dim), t * dim));
+      batch.itemSparse.set(store.itemSparse.subarray(item * Fs, (item + 1) * Fs), t * Fs);
+      batch.itemArray.set(store.itemArray.subarray(item * Fa, (item + 1) * Fa), t * Fa);
+      batch.itemContinuous.set(store.itemContinuous.subarray(item * Fc, (item + 1) * Fc), t * Fc);
+      s.itemMultimodal.forEach(({ dim }, k) => batch.itemMultimodal[k]!.set(store.itemMultimodal[k]!.subarray(item * dim, (item + 1) * dim), t * dim));
       batch.timeDiscrete.set(shard.time.subarray(e * Ft, (e + 1) * Ft), t * Ft);
       if (f204 >= 0) batch.timeDiscrete[t * Ft + f204] = next204[j]!;
       if (s.timeContinuous.length > 0) batch.timeContinuous[t * s.timeContinuous.length] = recency205[j]!;

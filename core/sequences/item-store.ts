@@ -10,40 +10,22 @@ import type { TargetItems } from '../model/inputs.ts';
 import { arrayMatrix, floatMatrix, intMatrix, sparseMatrix, vectorMatrix } from './columns.ts';
 import type { Manifests } from './feature-schema.ts';
 
-/** Every item's features, row-major, indexed by item idx (row 0 = padding / unknown item). */
-export interface ItemColumns {
+/**
+ * Every item's features by item idx (row 0 = padding / unknown item): the target branch's columns
+ * (TargetItems, [rows, ...] here) for every row, plus the raw creative ids.
+ */
+export interface ItemColumns extends Omit<TargetItems, 'count' | 'itemIdx'> {
   schema: FeatureSchema;
   rows: number; // items + 1
   itemId: Float64Array; // [rows] raw creative id
-  sparse: Int32Array; // [rows, Fs]
-  array: Int32Array; // [rows, Fa, L]
-  continuous: Float32Array; // [rows, Fc]
-  multimodal: Float32Array[]; // per mm id: [rows, dim]
-  dynamicDiscrete: Int32Array; // [rows, Fdd]
-  dynamicContinuous: Float32Array; // [rows, Fdc]
 }
 
-export class ItemStore implements ItemColumns {
-  readonly schema: FeatureSchema;
-  readonly rows: number;
-  readonly itemId: Float64Array;
-  readonly sparse: Int32Array;
-  readonly array: Int32Array;
-  readonly continuous: Float32Array;
-  readonly multimodal: Float32Array[];
-  readonly dynamicDiscrete: Int32Array;
-  readonly dynamicContinuous: Float32Array;
+// The columns are the store's readonly fields (declaration merging: they are listed once, in ItemColumns).
+export interface ItemStore extends Readonly<ItemColumns> {}
 
-  constructor(c: ItemColumns) {
-    this.schema = c.schema;
-    this.rows = c.rows;
-    this.itemId = c.itemId;
-    this.sparse = c.sparse;
-    this.array = c.array;
-    this.continuous = c.continuous;
-    this.multimodal = c.multimodal;
-    this.dynamicDiscrete = c.dynamicDiscrete;
-    this.dynamicContinuous = c.dynamicContinuous;
+export class ItemStore {
+  constructor(columns: ItemColumns) {
+    Object.assign(this, columns);
   }
 
   /** Reads both item tables; rows must be item idx 0..items in order. */
@@ -63,10 +45,10 @@ export class ItemStore implements ItemColumns {
       schema,
       rows,
       itemId: Float64Array.from(columnValues<Float64Array>(items, 'item_id')),
-      sparse: sparseMatrix(items, schema.itemSparse.map((f) => f.fid), defaults),
-      array: arrayMatrix(items, schema.itemArray.map((f) => f.fid), schema.arrayLen),
-      continuous: floatMatrix(items, schema.itemContinuous.map((fid) => `f${fid}`)),
-      multimodal: schema.itemMultimodal.map(({ fid, dim }) => Float32Array.from(vectorMatrix(items, fid, dim, staticPath))),
+      itemSparse: sparseMatrix(items, schema.itemSparse.map((f) => f.fid), defaults),
+      itemArray: arrayMatrix(items, schema.itemArray.map((f) => f.fid), schema.arrayLen),
+      itemContinuous: floatMatrix(items, schema.itemContinuous.map((fid) => `f${fid}`)),
+      itemMultimodal: schema.itemMultimodal.map(({ fid, dim }) => Float32Array.from(vectorMatrix(items, fid, dim, staticPath))),
       dynamicDiscrete: intMatrix(dyn, schema.dynamicDiscrete.map((f) => f.fid)),
       dynamicContinuous: floatMatrix(dyn, schema.dynamicContinuous),
     });
@@ -87,10 +69,10 @@ export class ItemStore implements ItemColumns {
     return {
       count: M,
       itemIdx,
-      itemSparse: gatherArrayRows(this.sparse, s.itemSparse.length, itemIdx, Int32Array),
-      itemArray: gatherArrayRows(this.array, s.itemArray.length * L, itemIdx, Int32Array),
-      itemContinuous: gatherArrayRows(this.continuous, s.itemContinuous.length, itemIdx, Float32Array),
-      itemMultimodal: this.multimodal.map((t, k) => gatherArrayRows(t, s.itemMultimodal[k]!.dim, itemIdx, Float32Array)),
+      itemSparse: gatherArrayRows(this.itemSparse, s.itemSparse.length, itemIdx, Int32Array),
+      itemArray: gatherArrayRows(this.itemArray, s.itemArray.length * L, itemIdx, Int32Array),
+      itemContinuous: gatherArrayRows(this.itemContinuous, s.itemContinuous.length, itemIdx, Float32Array),
+      itemMultimodal: this.itemMultimodal.map((t, k) => gatherArrayRows(t, s.itemMultimodal[k]!.dim, itemIdx, Float32Array)),
       dynamicDiscrete: gatherArrayRows(this.dynamicDiscrete, s.dynamicDiscrete.length, itemIdx, Int32Array),
       dynamicContinuous: gatherArrayRows(this.dynamicContinuous, s.dynamicContinuous.length, itemIdx, Float32Array),
     };

@@ -105,10 +105,10 @@ export function extendItemStore(base: ItemStore, cold: Candidate[], defaults: De
     schema: s,
     rows: base.rows + C,
     itemId: appendRows(base.itemId, Float64Array.from(cold, (c) => c.creativeId)),
-    sparse: appendRows(base.sparse, sparse),
-    array: appendRows(base.array, array),
-    continuous: appendRows(base.continuous, continuous),
-    multimodal: base.multimodal.map((m, k) => appendRows(m, new Float32Array(C * s.itemMultimodal[k]!.dim))), // no embedding: zeros
+    itemSparse: appendRows(base.itemSparse, sparse),
+    itemArray: appendRows(base.itemArray, array),
+    itemContinuous: appendRows(base.itemContinuous, continuous),
+    itemMultimodal: base.itemMultimodal.map((m, k) => appendRows(m, new Float32Array(C * s.itemMultimodal[k]!.dim))), // no embedding: zeros
     dynamicDiscrete: appendRows(base.dynamicDiscrete, dynamicDiscrete),
     dynamicContinuous: appendRows(base.dynamicContinuous, dynamicContinuous),
   });

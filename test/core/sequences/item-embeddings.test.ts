@@ -19,8 +19,8 @@ const SCHEMA: FeatureSchema = {
 function store(): ItemStore {
   return new ItemStore({
     schema: SCHEMA, rows: 6, itemId: Float64Array.from([0, 11, 12, 13, 14, 99]),
-    sparse: Int32Array.from([1, 1, 2, 3, 4, 2]), array: new Int32Array(0), continuous: new Float32Array(0),
-    multimodal: [Float32Array.from([0, 0, 1, 0, 0, 1, 1, 1, 0.5, 0.5, 0, 1])],
+    itemSparse: Int32Array.from([1, 1, 2, 3, 4, 2]), itemArray: new Int32Array(0), itemContinuous: new Float32Array(0),
+    itemMultimodal: [Float32Array.from([0, 0, 1, 0, 0, 1, 1, 1, 0.5, 0.5, 0, 1])],
     dynamicDiscrete: Int32Array.from([0, 0, 1, 0, 1, 1]), dynamicContinuous: Float32Array.from([0, 0.1, 0.2, 0.3, 0.4, 0.2]),
   });
 }

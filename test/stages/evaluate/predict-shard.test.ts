@@ -27,8 +27,8 @@ const DEFAULTS = { '100': 4, '103': 2, '106': [0] };
 function store(): ItemStore {
   return new ItemStore({
     schema: SCHEMA, rows: 4, itemId: Float64Array.from([0, 1001, 1002, 1003]),
-    sparse: Int32Array.from([4, 1, 2, 3]), array: new Int32Array(0), continuous: new Float32Array(0),
-    multimodal: [Float32Array.from([0, 0, 1, 1, 2, 2, 3, 3])],
+    itemSparse: Int32Array.from([4, 1, 2, 3]), itemArray: new Int32Array(0), itemContinuous: new Float32Array(0),
+    itemMultimodal: [Float32Array.from([0, 0, 1, 1, 2, 2, 3, 3])],
     dynamicDiscrete: Int32Array.from([0, 1, 0, 1]), dynamicContinuous: Float32Array.from([0, 0, 1.5, 0.3, 0, 0.1, 2, 0.2]),
   });
 }
@@ -57,8 +57,8 @@ test('extendItemStore: cold rows carry their own features (strings → default),
   const ext = extendItemStore(base, [{ creativeId: 5000, features: { '100': 5 } }, { creativeId: 6000, features: { '100': 'x' } }], DEFAULTS);
   assert.equal(ext.rows, 6);
   assert.deepEqual([...ext.itemId], [0, 1001, 1002, 1003, 5000, 6000]);
-  assert.deepEqual([...ext.sparse], [4, 1, 2, 3, 5, 4]);
-  assert.deepEqual([...ext.multimodal[0]!.subarray(8)], [0, 0, 0, 0]);
+  assert.deepEqual([...ext.itemSparse], [4, 1, 2, 3, 5, 4]);
+  assert.deepEqual([...ext.itemMultimodal[0]!.subarray(8)], [0, 0, 0, 0]);
   assert.deepEqual([...ext.dynamicContinuous.subarray(8)], [0, Math.fround(0.1), 0, Math.fround(0.1)]);
   assert.deepEqual([...ext.dynamicDiscrete.subarray(4)], [0, 0]);
   const t = ext.targetItems(Int32Array.from([4, 1]));
