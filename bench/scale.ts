@@ -2,7 +2,8 @@
 // shard, not by the dataset")? Runs synth → ingest → features → negatives → train (one epoch) [→ evaluate]
 // with profiles/scale-100k.yaml at several user counts (items and shard size fixed by the profile, so
 // only the number of users changes) and prints each stage's wall time and peak RSS, plus the RSS ratio
-// of the largest size to the smallest. Each stage is a child `node --import tsx stages/<name>/main.ts`
+// of the largest size to the smallest, and each size's validation Scores (best and last: more data must not
+// make the model worse, nor training collapse late). Each stage is a child `node --import tsx stages/<name>/main.ts`
 // under /usr/bin/time -v (GNU time; `apt-get install time` if missing), whose max RSS is the figure.
 //   npx tsx bench/scale.ts [users ...]     (default: 10000 100000; the 100k train epoch takes ~15+ min)
 //   SCALE_STAGES=synth,ingest,...          stages to run (default: all but evaluate; add evaluate by name)
@@ -81,6 +82,25 @@ for (const users of sizes) {
     results.set(`${stage}@${users}`, t);
     process.stdout.write(`${row([stage, users, t.seconds.toFixed(1), t.maxRssMb.toFixed(0)])}   ${t.summary}\n`);
   }
+}
+
+/** The validation Scores of a size's training (plots/train/valid.tsv): best (and its step) and last. */
+function validationSummary(dir: string): string | null {
+  const file = join(dir, 'plots/train/valid.tsv');
+  if (!existsSync(file)) return null;
+  const [header, ...rows] = readFileSync(file, 'utf8').trim().split('\n');
+  const cols = header!.split('\t');
+  const [stepCol, scoreCol] = [cols.indexOf('step'), cols.indexOf('score')];
+  const evals = rows.map((l) => l.split('\t')).map((v) => ({ step: Number(v[stepCol]), score: Number(v[scoreCol]) }));
+  if (evals.length === 0) return null;
+  const best = evals.reduce((a, b) => (b.score > a.score ? b : a));
+  const last = evals.at(-1)!;
+  return `${evals.length} validations: best Score ${best.score.toFixed(4)} at step ${best.step}, last ${last.score.toFixed(4)} at step ${last.step} (${((100 * last.score) / best.score).toFixed(1)}% of the best)`;
+}
+
+if (stages.includes('train')) {
+  process.stdout.write('\n');
+  for (const users of sizes) process.stdout.write(`validation at ${users} users: ${validationSummary(join(benchDir, `u${users}`)) ?? 'none'}\n`);
 }
 
 const [small, large] = [Math.min(...sizes), Math.max(...sizes)];

@@ -1,7 +1,7 @@
 // Ranking metrics from the 1-based rank of each target item (SPEC §7): HR@K, NDCG@K for K in 10/50/200,
 // MRR and the competition Score = 0.31·HR@10 + 0.69·NDCG@10.
 //
-// Rank convention (one for every producer — core/ranking/topk.ts rankOf, core/popularity.ts):
+// Rank convention (one for every producer — core/ranking/topk.ts rankOf, core/ranking/popularity.ts):
 //   r ≥ 1 (integer)   the target's exact 1-based position among the candidate items;
 //   0 or Infinity     NOT_RANKED: the target was not retrieved (e.g. outside a computed top-k list).
 // A NOT_RANKED target counts in the denominator of every metric and contributes 0 to each.

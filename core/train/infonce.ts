@@ -30,6 +30,9 @@ export interface InfoNceParams {
   margin_click: number; // subtracted from the cosine of click positives (action 1)
   margin_conv: number; // subtracted from the cosine of conversion positives (action 2)
   chunk: number; // negatives per folded chunk
+  /** how masked cells are applied: auto = dense where they are many (DENSE_MASK_SHARE), else one scatter; the
+   *  two give the same loss (tests pin each) */
+  maskMode?: 'auto' | 'scatter' | 'dense';
 }
 
 export interface InfoNceInput {
@@ -93,13 +96,20 @@ interface Chunk {
   start: number;
   size: number;
   hits: number[]; // flat pairs row, col (col within the chunk)
+  dense: boolean; // mask by adding a dense [M, size] matrix (many cells) instead of one scatter (few)
 }
+
+/** A chunk whose masked cells exceed this share of its [M, size] block is masked densely: a scatter costs
+ *  ~0.5 µs a cell on native TF, a dense add ~10 ns an element (history exclusion masks ~5% of the cells). */
+const DENSE_MASK_SHARE = 0.01;
+/** …unless the dense mask would exceed this many elements (it is kept from the forward to the backward pass). */
+const DENSE_MASK_MAX = 8 << 20;
 
 /**
  * Chunks of every bank, with the cells to mask: accidental hits, found through an id → positive rows index
  * (O(M + K)), and each row's excluded items, found through an id → columns index of the bank.
  */
-function planChunks(positiveIds: Int32Array, banks: NegativeBank[], chunk: number, excluded?: RowItems): Chunk[] {
+function planChunks(positiveIds: Int32Array, banks: NegativeBank[], chunk: number, excluded?: RowItems, maskMode: InfoNceParams['maskMode'] = 'auto'): Chunk[] {
   const M = positiveIds.length;
   if (excluded !== undefined && excluded.ptr.length !== M + 1) throw new Error(`InfoNCE: excluded items for ${excluded.ptr.length - 1} rows, expected ${M}`);
   const rowsOf = new Map<number, number[]>();
@@ -120,7 +130,7 @@ function planChunks(positiveIds: Int32Array, banks: NegativeBank[], chunk: numbe
       for (let col = 0; col < size; col++) {
         for (const row of rowsOf.get(bank.ids[start + col]!) ?? []) hits.push(row, col);
       }
-      chunks.push({ bank: b, start, size, hits });
+      chunks.push({ bank: b, start, size, hits, dense: false });
     }
     if (excluded === undefined || excluded.items.length === 0) return;
     const colsOf = new Map<number, number[]>();
@@ -140,18 +150,31 @@ function planChunks(positiveIds: Int32Array, banks: NegativeBank[], chunk: numbe
       }
     }
   });
+  for (const c of chunks) {
+    const many = c.hits.length / 2 > DENSE_MASK_SHARE * M * c.size && M * c.size <= DENSE_MASK_MAX;
+    c.dense = c.hits.length > 0 && (maskMode === 'dense' || (maskMode === 'auto' && many));
+  }
   return chunks;
 }
 
+/** The dense additive mask of a chunk: MASKED at its hits, 0 elsewhere. → [M, size] */
+function denseMask(c: Chunk, M: number): tf.Tensor2D {
+  const m = new Float32Array(M * c.size);
+  for (let k = 0; k < c.hits.length; k += 2) m[c.hits[k]! * c.size + c.hits[k + 1]!] = MASKED;
+  return tf.tensor2d(m, [M, c.size]);
+}
+
 /**
- * s = q·nᵀ/T for one chunk, given qT = q/T, with accidental hits set to MASKED (one scatter of the
+ * s = q·nᵀ/T for one chunk, given qT = q/T, with its masked cells set to MASKED (`mask`, the chunk's dense
+ * mask when it has one, is added; a masked cell is then MASKED + s, as good as MASKED; else one scatter of the
  * few hit cells: no dense [M, size] mask built in JS, uploaded and added). → [M, size]
  */
-function chunkLogits(qT: tf.Tensor2D, bank: NegativeBank, c: Chunk): tf.Tensor2D {
+function chunkLogits(qT: tf.Tensor2D, bank: NegativeBank, c: Chunk, mask?: tf.Tensor2D): tf.Tensor2D {
   const D = bank.emb.shape[1];
   const n = tf.slice(bank.emb, [c.start, 0], [c.size, D]); // [size, D]
   const raw = matMulT(qT, n, false, true) as tf.Tensor2D; // [M, size]; no tape here (custom gradient)
   const s = bank.logQ === undefined ? raw : (tf.sub(raw, tf.tensor2d(bank.logQ.subarray(c.start, c.start + c.size), [1, c.size])) as tf.Tensor2D);
+  if (mask !== undefined) return tf.add(s, mask) as tf.Tensor2D;
   if (c.hits.length === 0) return s;
   const cells = tf.tensor2d(c.hits, [c.hits.length / 2, 2], 'int32'); // (row, col) pairs
   return tf.tensorScatterUpdate(s, cells, tf.fill([c.hits.length / 2], MASKED)) as tf.Tensor2D;
@@ -180,7 +203,7 @@ export function streamedInfoNce(input: InfoNceInput, params: InfoNceParams): tf.
 
   const invT = 1 / params.temperature;
   const margins = marginsOf(input.positiveActions, params);
-  const chunks = planChunks(positiveIds, banks, params.chunk, input.excluded);
+  const chunks = planChunks(positiveIds, banks, params.chunk, input.excluded, params.maskMode);
   const trainable = banks.map((b, i) => ({ b, i })).filter(({ b }) => !b.detached).map(({ i }) => i);
   const nBanks = banks.length;
 
@@ -189,21 +212,26 @@ export function streamedInfoNce(input: InfoNceInput, params: InfoNceParams): tf.
     const [q, p] = args as [tf.Tensor2D, tf.Tensor2D];
     const sPos = tf.mul(tf.sub(tf.sum(tf.mul(q, p), 1), tf.tensor1d(margins)), invT) as tf.Tensor1D; // [M]
     const qT = tf.mul(q, invT) as tf.Tensor2D; // [M, D]: 1/T folded into the query, not each [M, size] chunk
+    const masks = chunks.map((c) => (c.dense ? denseMask(c, M) : undefined)); // uploaded once, kept for the backward pass
     let lse: tf.Tensor1D = sPos;
-    for (const c of chunks) {
-      const next = tf.tidy(() => logAddExp(lse, logSumExp(chunkLogits(qT, banks[c.bank]!, c)) as tf.Tensor1D)); // [M]
+    for (const [k, c] of chunks.entries()) {
+      const next = tf.tidy(() => logAddExp(lse, logSumExp(chunkLogits(qT, banks[c.bank]!, c, masks[k])) as tf.Tensor1D)); // [M]
       if (lse !== sPos) lse.dispose();
       lse = next;
     }
     const w = tf.tensor1d(weights);
     const value = tf.div(tf.sum(tf.mul(w, tf.sub(lse, sPos))), wSum) as tf.Scalar;
-    save([q, p, lse, sPos, ...banks.map((b) => b.emb)]);
+    const denseMasks = masks.filter((m) => m !== undefined);
+    save([q, p, lse, sPos, ...banks.map((b) => b.emb), ...denseMasks]);
     return {
       value,
       gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
         const [sq, sp] = saved as [tf.Tensor2D, tf.Tensor2D];
         const [slse, ssPos] = saved.slice(2, 4) as [tf.Tensor1D, tf.Tensor1D];
-        const embs = saved.slice(4) as tf.Tensor2D[];
+        const embs = saved.slice(4, 4 + nBanks) as tf.Tensor2D[];
+        const savedMasks = saved.slice(4 + nBanks) as tf.Tensor2D[]; // the dense masks, in chunk order
+        let nextMask = 0;
+        const maskOf = chunks.map((c) => (c.dense ? savedMasks[nextMask++] : undefined));
         const coef = tf.div(tf.mul(tf.tensor1d(weights), dy), wSum); // [M] dloss/dlse_i
         // dloss/ds_pos_i = coef_i·(softmax weight of the positive − 1); s_pos = (q·p − m)/T.
         const gPos = tf.expandDims(tf.mul(tf.mul(coef, tf.sub(tf.exp(tf.sub(ssPos, slse)), 1)), invT), 1); // [M, 1]
@@ -213,11 +241,11 @@ export function streamedInfoNce(input: InfoNceInput, params: InfoNceParams): tf.
         const coefCol = tf.expandDims(tf.mul(coef, invT), 1); // [M, 1]
         const lseCol = tf.expandDims(slse, 1); // [M, 1]
         const sqT = tf.mul(sq, invT) as tf.Tensor2D; // [M, D]
-        for (const c of chunks) {
+        for (const [k, c] of chunks.entries()) {
           const emb = embs[c.bank]!;
           const detached = banks[c.bank]!.detached;
           const out = tf.tidy(() => {
-            const s = chunkLogits(sqT, { ...banks[c.bank]!, emb }, c); // [M, size]
+            const s = chunkLogits(sqT, { ...banks[c.bank]!, emb }, c, maskOf[k]); // [M, size]
             const g = tf.mul(tf.exp(tf.sub(s, lseCol)), coefCol); // [M, size] dloss/ds · 1/T
             const n = tf.slice(emb, [c.start, 0], [c.size, D]); // [size, D]
             const dqNext = tf.add(dq, matMul2d(g, n)); // [M, size] × [size, D]

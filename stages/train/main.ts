@@ -9,7 +9,7 @@ import { loadParams } from '../../core/stage/params.ts';
 import { Progress } from '../../core/stage/progress.ts';
 import { TrainData } from './train-data.ts';
 import { train } from './train-loop.ts';
-import { checkSeedOptions } from './train-params.ts';
+import { checkSeedOptions, exclusionNotice } from './train-params.ts';
 import { trainReport, writeTrainOutputs } from './write-outputs.ts';
 
 runStage('train', async () => {
@@ -27,6 +27,8 @@ runStage('train', async () => {
   ]);
   const log = (line: string): void => void process.stderr.write(line + '\n');
   for (const notice of checkSeedOptions(p)) log(`[train] ${notice}`);
+  const exclusion = exclusionNotice(p);
+  if (exclusion !== null) log(`[train] ${exclusion}`);
   const backend = await initBackend(p.backend, log);
   const data = new TrainData(ingestDir, featuresDir, p.maxlen, undefined, p.train_windows);
   const config = buildModelConfig(p, data.schema, data.store.rows);

@@ -35,3 +35,9 @@ export function checkSeedOptions(p: Pick<TrainParams, 'grad_checkpoint' | 'ckpt_
   if (p.neg_cache_on_cpu) notices.push('neg_cache_on_cpu: true accepted — every tfjs backend here keeps tensors in host memory, so the memory bank already lives there');
   return notices;
 }
+
+/** train_exclude_history without exclude_history: the model is not taught to rank seen items low, yet ranking shows them. */
+export function exclusionNotice(p: Pick<TrainParams, 'train_exclude_history' | 'exclude_history'>): string | null {
+  if (!p.train_exclude_history || p.exclude_history) return null;
+  return 'train_exclude_history: true with exclude_history: false — training never contrasts a positive with the items its user already saw, but ranking will show them; set both the same unless that is what you want';
+}

@@ -62,9 +62,9 @@ test('streamed loss and gradients equal the unstreamed reference (chunk 1, 3, al
   for (const withBank of [false, true]) {
     for (const weighted of [false, true]) {
       for (const [margins, logQ] of [[0, false], [0.1, false], [0.1, true]] as const) {
-        for (const chunk of [1, 3, 1000]) {
-          const params: InfoNceParams = { temperature: 0.3, margin_click: margins, margin_conv: 2 * margins, chunk };
-          const what = `bank=${withBank} weighted=${weighted} margin=${margins} logQ=${logQ} chunk=${chunk}`;
+        for (const [chunk, maskMode] of [[1, 'scatter'], [3, 'scatter'], [1000, 'scatter'], [3, 'dense'], [1000, 'dense'], [3, 'auto']] as const) {
+          const params: InfoNceParams = { temperature: 0.3, margin_click: margins, margin_conv: 2 * margins, chunk, maskMode };
+          const what = `bank=${withBank} weighted=${weighted} margin=${margins} logQ=${logQ} chunk=${chunk} mask=${maskMode}`;
           tf.tidy(() => {
             const input = c.input(withBank, weighted, true, logQ);
             const f = (fn: typeof streamedInfoNce) => (q: tf.Tensor, p: tf.Tensor, s: tf.Tensor) =>
@@ -179,18 +179,20 @@ test('position weights follow the seed formula (rank among positives, N = sequen
 
 test('a loss-and-gradient step leaks no tensors', () => {
   const c = makeCase(5);
-  const params: InfoNceParams = { temperature: 0.3, margin_click: 0.02, margin_conv: 0.02, chunk: 2 };
-  const input = c.input(true, true, true);
-  const run = (): void => {
-    const { value, grads } = tf.valueAndGrads((q: tf.Tensor, p: tf.Tensor) => streamedInfoNce({ ...input, query: q as tf.Tensor2D, positive: p as tf.Tensor2D }, params))([c.q, c.p]);
-    value.dispose();
-    tf.dispose(grads);
-  };
-  run(); // warm-up: first-call backend allocations
-  const before = tf.memory().numTensors;
-  run();
-  run();
-  assert.equal(tf.memory().numTensors, before);
+  for (const maskMode of ['scatter', 'dense'] as const) {
+    const params: InfoNceParams = { temperature: 0.3, margin_click: 0.02, margin_conv: 0.02, chunk: 2, maskMode };
+    const input = { ...c.input(true, true, true), excluded: { ptr: ids(0, 1, 1, 1, 1, 3), items: ids(4, 1, 7) } };
+    const run = (): void => {
+      const { value, grads } = tf.valueAndGrads((q: tf.Tensor, p: tf.Tensor) => streamedInfoNce({ ...input, query: q as tf.Tensor2D, positive: p as tf.Tensor2D }, params))([c.q, c.p]);
+      value.dispose();
+      tf.dispose(grads);
+    };
+    run(); // warm-up: first-call backend allocations
+    const before = tf.memory().numTensors;
+    run();
+    run();
+    assert.equal(tf.memory().numTensors, before, maskMode);
+  }
 });
 
 test('logQ: every column\'s logit is lowered by its correction; the positive is not (hand-computed)', () => {
@@ -210,4 +212,35 @@ test('logQ: every column\'s logit is lowered by its correction; the positive is 
   assert.ok(Math.abs(got - (loss1 + loss2) / 2) < 1e-6, `${got} vs ${(loss1 + loss2) / 2}`);
   assert.ok(Math.abs(referenceInfoNce(input, params).dataSync()[0]! - got) < 1e-6, 'reference agrees');
   assert.throws(() => streamedInfoNce({ ...input, banks: [{ emb: n, ids: ids(12, 13), detached: false, logQ: new Float32Array(3) }] }, params), /2 rows but 3 logQ values/);
+});
+
+test('excluded items: masked in their row only, in every bank and chunking, as the reference does', () => {
+  const c = makeCase(13);
+  // row 0 excludes ids 4 and 8 (8: the in-batch positive of row 1 and a memory-bank column), row 3 excludes 1,
+  // row 4 excludes its own positive (9: a no-op beside the accidental-hit mask) and 42 (in no bank)
+  const excluded = { ptr: ids(0, 2, 2, 2, 3, 5), items: ids(4, 8, 1, 9, 42) };
+  for (const [chunk, maskMode] of [[1, 'scatter'], [3, 'scatter'], [1000, 'scatter'], [1, 'dense'], [3, 'dense'], [1000, 'auto']] as const) {
+    const params: InfoNceParams = { temperature: 0.3, margin_click: 0.1, margin_conv: 0.2, chunk, maskMode };
+    tf.tidy(() => {
+      const input = { ...c.input(true, true, true, true), excluded };
+      const f = (fn: typeof streamedInfoNce) => (q: tf.Tensor, p: tf.Tensor, s: tf.Tensor) =>
+        fn({ ...input, query: q as tf.Tensor2D, positive: p as tf.Tensor2D, banks: input.banks.map((b, i) => (i === 0 ? { ...b, emb: s as tf.Tensor2D } : i === 1 ? { ...b, emb: p as tf.Tensor2D } : b)) }, params);
+      const fast = tf.valueAndGrads(f(streamedInfoNce))([c.q, c.p, c.sampled]);
+      const ref = tf.valueAndGrads(f(referenceInfoNce))([c.q, c.p, c.sampled]);
+      assert.ok(maxAbsDiff(fast.value, ref.value) < 1e-5, `chunk ${chunk} ${maskMode}: loss ${fast.value.dataSync()[0]} vs ${ref.value.dataSync()[0]}`);
+      for (let i = 0; i < 3; i++) assert.ok(maxAbsDiff(fast.grads[i]!, ref.grads[i]!) < 1e-5, `chunk ${chunk} ${maskMode}: gradient ${i}`);
+      const plain = streamedInfoNce(c.input(true, true, true, true), params).dataSync()[0]!;
+      assert.ok(fast.value.dataSync()[0]! < plain - 1e-4, `fewer negatives, lower loss: ${fast.value.dataSync()[0]} vs ${plain}`);
+    });
+  }
+  // One row, one bank: excluding a column is exactly dropping it from the bank.
+  const rng = new Rng(5);
+  const q = unitRows(rng, 1, 3), p = unitRows(rng, 1, 3), n = unitRows(rng, 4, 3);
+  const params: InfoNceParams = { temperature: 0.2, margin_click: 0, margin_conv: 0, chunk: 2 };
+  const one = (emb: tf.Tensor2D, negIds: Int32Array, ex?: { ptr: Int32Array; items: Int32Array }) =>
+    streamedInfoNce({ query: q, positive: p, positiveIds: ids(9), positiveActions: [0], weights: new Float32Array([1]), banks: [{ emb, ids: negIds, detached: false }], excluded: ex }, params).dataSync()[0]!;
+  const dropped = one(tf.gather(n, [0, 1, 3]) as tf.Tensor2D, ids(1, 2, 4));
+  const masked = one(n, ids(1, 2, 3, 4), { ptr: ids(0, 1), items: ids(3) });
+  assert.ok(Math.abs(dropped - masked) < 1e-6, `${masked} vs ${dropped}`);
+  assert.throws(() => one(n, ids(1, 2, 3, 4), { ptr: ids(0, 1, 1), items: ids(3) }), /excluded items for 2 rows, expected 1/);
 });

@@ -1,7 +1,7 @@
 // Seed options, log bookkeeping and the plot format: small pure pieces of the train stage.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { checkSeedOptions } from '../../../stages/train/train-params.ts';
+import { checkSeedOptions, exclusionNotice } from '../../../stages/train/train-params.ts';
 import { emptyTrainLog, lossSinceLastEval, type EvalRow } from '../../../stages/train/train-log.ts';
 import { toTsv } from '../../../stages/train/write-outputs.ts';
 
@@ -30,4 +30,9 @@ test('plot TSV: a header and one row per record, numbers round-trip exactly', ()
   const text = toTsv(rows, ['step', 'loss']);
   assert.equal(text, 'step\tloss\n1\t0.30000000000000004\n2\t1e-7\n');
   assert.equal(Number(text.split('\n')[1]!.split('\t')[1]), 0.1 + 0.2);
+});
+
+test('train_exclude_history without exclude_history is a notice; every other combination is silent', () => {
+  assert.match(exclusionNotice({ train_exclude_history: true, exclude_history: false })!, /ranking will show them/);
+  for (const [a, b] of [[true, true], [false, true], [false, false]] as const) assert.equal(exclusionNotice({ train_exclude_history: a, exclude_history: b }), null);
 });
