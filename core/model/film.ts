@@ -2,7 +2,7 @@
 // conditioned on, h ← h ⊙ (1 + r_scale·γ[a]) + b_scale·β[a]. γ and β start at zero, so the
 // model starts unmodulated; r_scale and b_scale are learned scalars starting at 1.
 import * as tf from '@tensorflow/tfjs';
-import { type ModelWeights } from './model-weights.ts';
+import type { ModelWeights } from './model-weights.ts';
 import { filled } from './init.ts';
 import { gatherRows } from '../ops/fast-ops.ts';
 

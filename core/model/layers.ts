@@ -3,7 +3,7 @@
 // Each has an init* that creates its variables and a function that applies them.
 import * as tf from '@tensorflow/tfjs';
 import type { Rng } from '../random/rng.ts';
-import { ModelWeights } from './model-weights.ts';
+import type { ModelWeights } from './model-weights.ts';
 import { INIT_STD, filled, truncatedNormal } from './init.ts';
 import { gatherRows, matMul2d, reshapeTo } from '../ops/fast-ops.ts';
 import { type KeepMaskOptions, dropoutMultipliers } from '../ops/keep-mask.ts';

@@ -10,7 +10,7 @@ import type { Rng } from '../random/rng.ts';
 import { type ModelConfig, usesSideFeatures } from './config.ts';
 import type { SequenceBatch, TargetItems } from './inputs.ts';
 import { TOKEN_ITEM, TOKEN_USER, TOKEN_USER_DEFAULT } from './inputs.ts';
-import { type ModelWeights } from './model-weights.ts';
+import type { ModelWeights } from './model-weights.ts';
 import { truncatedNormal } from './init.ts';
 import { embed, initEmbedding } from './layers.ts';
 import { encodeBranch, initBranch, initFeatureTables } from './towers.ts';

@@ -5,7 +5,7 @@
 // inference, and using it would leak the target. Indices are computed in JS from float64 times.
 import * as tf from '@tensorflow/tfjs';
 import type { Rng } from '../../../random/rng.ts';
-import { type ModelWeights } from '../../model-weights.ts';
+import type { ModelWeights } from '../../model-weights.ts';
 import { truncatedNormal } from '../../init.ts';
 import { gatherRows } from '../../../ops/fast-ops.ts';
 

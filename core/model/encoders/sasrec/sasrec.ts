@@ -11,7 +11,7 @@ import type { Rng } from '../../../random/rng.ts';
 import type { SasrecModelConfig } from '../../config.ts';
 import type { SequenceBatch } from '../../inputs.ts';
 import { TOKEN_PAD } from '../../inputs.ts';
-import { type ModelWeights } from '../../model-weights.ts';
+import type { ModelWeights } from '../../model-weights.ts';
 import { truncatedNormal } from '../../init.ts';
 import { type ForwardContext, dropout } from '../../layers.ts';
 import { gatherRows } from '../../../ops/fast-ops.ts';
