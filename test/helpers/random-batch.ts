@@ -28,6 +28,16 @@ function fieldInts(rng: Rng, rows: number, vocabs: number[], block = 1): Int32Ar
   return out;
 }
 
+/** The item feature columns of `rows` random items (history tokens or targets), drawn in one order for both. */
+function itemFeatures(rng: Rng, rows: number, f: ModelConfig['features']): Pick<TargetItems, 'itemSparse' | 'itemArray' | 'itemContinuous' | 'itemMultimodal'> {
+  return {
+    itemSparse: fieldInts(rng, rows, f.itemSparse.map((x) => x.vocab)),
+    itemArray: fieldInts(rng, rows, f.itemArray.map((x) => x.vocab), f.arrayLen),
+    itemContinuous: floats(rng, rows * f.itemContinuous.length),
+    itemMultimodal: f.itemMultimodal.map((m) => floats(rng, rows * m.dim)),
+  };
+}
+
 /** B random sequences of N tokens with the given real lengths (user token + items), left-padded. */
 export function randomBatch(c: ModelConfig, seed: number, B: number, N: number, lengths?: number[]): SequenceBatch {
   const rng = new Rng(seed);
@@ -49,10 +59,7 @@ export function randomBatch(c: ModelConfig, seed: number, B: number, N: number, 
   return {
     batchSize: B, seqLen: N, tokenType, itemIdx,
     action: ints(rng, BN, c.numActions), filmAction: ints(rng, BN, c.numActions), timestamp,
-    itemSparse: fieldInts(rng, BN, f.itemSparse.map((x) => x.vocab)),
-    itemArray: fieldInts(rng, BN, f.itemArray.map((x) => x.vocab), f.arrayLen),
-    itemContinuous: floats(rng, BN * f.itemContinuous.length),
-    itemMultimodal: f.itemMultimodal.map((m) => floats(rng, BN * m.dim)),
+    ...itemFeatures(rng, BN, f),
     timeDiscrete: fieldInts(rng, BN, f.timeDiscrete.map((x) => x.vocab)),
     timeContinuous: floats(rng, BN * f.timeContinuous.length),
     userSparse: fieldInts(rng, B, f.userSparse.map((x) => x.vocab)),
@@ -67,10 +74,7 @@ export function randomTargets(c: ModelConfig, seed: number, M: number): TargetIt
   return {
     count: M,
     itemIdx: ints(rng, M, c.itemVocab, false),
-    itemSparse: fieldInts(rng, M, f.itemSparse.map((x) => x.vocab)),
-    itemArray: fieldInts(rng, M, f.itemArray.map((x) => x.vocab), f.arrayLen),
-    itemContinuous: floats(rng, M * f.itemContinuous.length),
-    itemMultimodal: f.itemMultimodal.map((m) => floats(rng, M * m.dim)),
+    ...itemFeatures(rng, M, f),
     dynamicDiscrete: fieldInts(rng, M, f.dynamicDiscrete.map((x) => x.vocab)),
     dynamicContinuous: floats(rng, M * f.dynamicContinuous.length),
   };
