@@ -4,22 +4,22 @@
 // Parquet), drop the shard. Deterministic: no clocks or map-order dependence in what is written.
 import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import pLimit from 'p-limit';
-import { itemTablePath, type IngestManifest, type ShardInfo } from '../../core/artifacts/artifacts.ts';
+import { itemTablePath, type IngestManifest } from '../../core/artifacts/artifacts.ts';
 import { writeFileAtomic, stableJson } from '../../core/stage/atomic.ts';
 import { inputError, UserError } from '../../core/stage/errors.ts';
 import { readJsonLines } from '../../core/taac/jsonl.ts';
 import type { Params } from '../../core/stage/params.ts';
 import { Progress } from '../../core/stage/progress.ts';
-import { readIndexer } from '../../core/taac/indexer.ts';
+import { type IndexerInfo, readIndexer } from '../../core/taac/indexer.ts';
 import { readItemFeatDict } from './item-feat-dict.ts';
 import { buildItemColumns, sortFids } from './item-table.ts';
 import { readMmEmbeddings, type MmTable } from './mm-emb.ts';
 import { OffsetCheck, readOffsets } from './offsets.ts';
-import { LineError, parseLine, type FidsSeen, type RecordLimits } from './records.ts';
-import { ShardBuilder, itemsParquetPath, relayoutUserShard, tableOf, writeBoth, writeShard } from './shards.ts';
+import { LineError, parseLine, seqRules, type FidsSeen } from './records.ts';
+import { ShardWriter } from './shard-writer.ts';
+import { itemsParquetPath, relayoutUserShard, tableOf, writeBoth } from './shards.ts';
 import { assignRoles, countSplit, emptySplitCounts } from './split.ts';
-import { sameLayout, UserLayoutTracker, type UserLayout } from './user-layout.ts';
+import { sameLayout, UserLayoutTracker } from './user-layout.ts';
 
 export type IngestParams = Pick<Params, 'mm_emb_id' | 'on_bad_line' | 'shard_users' | 'target_min_action' | 'io_concurrency'>;
 
@@ -29,13 +29,24 @@ export type IngestResult = Required<IngestManifest>;
 
 export const RAW_FILES = { seq: 'seq.jsonl', indexer: 'indexer.pkl', offsets: 'seq_offsets.pkl', itemFeat: 'item_feat_dict.json' } as const;
 
-/** Reads `rawDir`, writes every artifact into `outDir` (a fresh temp folder), returns the manifest. */
-export async function ingestRaw(rawDir: string, outDir: string, p: IngestParams, progress = new Progress('ingest')): Promise<IngestResult> {
+/** The message of a JSONL line that is not JSON (core/taac/jsonl.ts reports 'empty line' or the parser's error). */
+export function jsonLineError(error: string): string {
+  return error === 'empty line' ? 'empty line' : `invalid JSON (truncated?): ${error}`;
+}
+
+/** Checks that `rawDir` holds what ingest needs, then reads its indexer.pkl. */
+export function readRawIndexer(rawDir: string): IndexerInfo {
   if (!existsSync(rawDir) || !statSync(rawDir).isDirectory()) throw new UserError(`${rawDir}: raw data folder not found`);
-  const path = (name: string): string => join(rawDir, name);
   for (const name of [RAW_FILES.seq, RAW_FILES.indexer, RAW_FILES.itemFeat]) {
-    if (!existsSync(path(name))) throw inputError(path(name), null, `not found (ingest needs ${name} in ${rawDir})`);
+    const file = join(rawDir, name);
+    if (!existsSync(file)) throw inputError(file, null, `not found (ingest needs ${name} in ${rawDir})`);
   }
+  return readIndexer(join(rawDir, RAW_FILES.indexer));
+}
+
+/** Reads `rawDir`, writes every artifact into `outDir` (a fresh temp folder), returns the manifest. */
+export async function ingestRaw(rawDir: string, outDir: string, p: IngestParams, progress = new Progress('ingest'), indexer = readRawIndexer(rawDir)): Promise<IngestResult> {
+  const path = (name: string): string => join(rawDir, name);
   const skipped: SkippedLine[] = [];
   const rel = (file: string): string => (file.startsWith(rawDir) ? file.slice(rawDir.length).replace(/^\/+/, '') : file);
   const onBadLine = (file: string, line: number, reason: string): void => {
@@ -43,7 +54,6 @@ export async function ingestRaw(rawDir: string, outDir: string, p: IngestParams,
     skipped.push({ file: rel(file), line, reason });
   };
 
-  const indexer = readIndexer(path(RAW_FILES.indexer));
   const offsets = readOffsets(path(RAW_FILES.offsets));
   const feats = readItemFeatDict(path(RAW_FILES.itemFeat), indexer.itemCount, indexer.vocab);
   const mms: MmTable[] = [];
@@ -57,31 +67,16 @@ export async function ingestRaw(rawDir: string, outDir: string, p: IngestParams,
   const userCandidates = new Set([...indexer.vocab.keys()].filter((f) => !itemFids.has(f) && !p.mm_emb_id.includes(f)));
   const tracker = new UserLayoutTracker(userCandidates);
   const seen: FidsSeen = { item: new Set() };
-  const limits: RecordLimits = { userCount: indexer.userCount, itemCount: indexer.itemCount, vocab: indexer.vocab };
+  const rules = seqRules({ userCount: indexer.userCount, itemCount: indexer.itemCount, vocab: indexer.vocab }, seen);
   const seqFile = path(RAW_FILES.seq);
   const offsetCheck = offsets ? new OffsetCheck(offsets, path(RAW_FILES.offsets), seqFile) : null;
   const userLine = new Int32Array(indexer.userCount + 1).fill(-1); // duplicate-user check
   const itemUsed = new Uint8Array(indexer.itemCount + 1);
   const splits = emptySplitCounts();
-  const shards: ShardInfo[] = [];
-  const shardLayouts: UserLayout[] = [];
-  const limit = pLimit(p.io_concurrency);
-  const pending: Promise<void>[] = [];
+  const writer = new ShardWriter(outDir, tracker, () => tracker.current(seen.item), p);
   let lines = 0;
   let events = 0;
   let usersWithProfile = 0;
-  let shard = new ShardBuilder(0, tracker);
-
-  const flush = async (): Promise<void> => {
-    const s = shard;
-    const layout = tracker.current(seen.item);
-    shards.push({ name: s.name, users: s.users, events: s.events });
-    shardLayouts.push(layout);
-    pending.push(limit(() => writeShard(outDir, s, layout)));
-    shard = new ShardBuilder(s.index + 1, tracker);
-    // at most io_concurrency shards in flight, so memory stays bounded by a few shards
-    if (pending.length >= p.io_concurrency) await pending.shift();
-  };
 
   try {
     for await (const { line, offset, value, error } of readJsonLines(seqFile)) {
@@ -90,15 +85,15 @@ export async function ingestRaw(rawDir: string, outDir: string, p: IngestParams,
       // counts of the lines read before this one (its records are not parsed yet)
       progress.tick(() => `${lines - 1} lines, ${events} item records, ${Math.round((lines - 1) / Math.max(progress.elapsedSeconds(), 1e-3))} lines/s`);
       if (error !== undefined) {
-        onBadLine(seqFile, line, error === 'empty line' ? 'empty line' : `invalid JSON (truncated?): ${error}`);
+        onBadLine(seqFile, line, jsonLineError(error));
         continue;
       }
       try {
-        const parsed = parseLine(value, limits, seen);
+        const parsed = parseLine(value, rules);
         const first = userLine[parsed.user]!;
         if (first >= 0) throw new LineError(`user_id ${parsed.user} already had line ${first + 1}`);
         const split = assignRoles(parsed.actions, p.target_min_action);
-        shard.add(parsed, split.roles, indexer.userRawIds[parsed.user]!, line - 1);
+        writer.current.add(parsed, split.roles, indexer.userRawIds[parsed.user]!, line - 1);
         userLine[parsed.user] = line - 1;
         countSplit(splits, split);
         for (const it of parsed.items) itemUsed[it] = 1;
@@ -109,20 +104,18 @@ export async function ingestRaw(rawDir: string, outDir: string, p: IngestParams,
         onBadLine(seqFile, line, e.message);
         continue;
       }
-      if (shard.users >= p.shard_users) await flush();
+      await writer.added();
     }
     if (lines === 0) throw inputError(seqFile, null, 'empty file (no lines)');
-    if (shard.users > 0 || shards.length === 0) await flush();
+    await writer.finish();
     offsetCheck?.finish();
   } finally {
-    // never leave a write running into a folder the caller is about to remove
-    const results = await Promise.allSettled(pending);
-    const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
-    if (failed) throw failed.reason;
+    await writer.settle(); // never leave a write running into a folder the caller is about to remove
   }
 
+  const { shards } = writer;
   const layout = tracker.current(seen.item);
-  shardLayouts.forEach((l, i) => {
+  writer.layouts.forEach((l, i) => {
     if (!sameLayout(l, layout)) relayoutUserShard(outDir, i, layout);
   });
 

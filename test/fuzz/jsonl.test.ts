@@ -14,7 +14,7 @@ import { isMainThread } from 'node:worker_threads';
 import { parseJsonLines, readJsonLines, type JsonLine } from '../../core/taac/jsonl.ts';
 import { readIndexer, type IndexerInfo } from '../../core/taac/indexer.ts';
 import { readMmEmbeddings } from '../../stages/ingest/mm-emb.ts';
-import { LineError, parseLine } from '../../stages/ingest/records.ts';
+import { LineError, parseLine, seqRules } from '../../stages/ingest/records.ts';
 import { writeSyntheticDataset } from '../../stages/synth/write.ts';
 import { describeMutations, fuzzCases, fuzzSeed, mutateCase } from './mutate.ts';
 import { classify, runCasesWithWatchdog, tallyOutcomes, type CaseOutcome, type CaseResult } from './watchdog.ts';
@@ -91,7 +91,7 @@ function checkSeqLines(lines: JsonLine[], ix: IndexerInfo, jsonErrors: number): 
   for (const l of lines) {
     if (l.error !== undefined) continue;
     try {
-      parseLine(l.value, limits, { item: new Set() });
+      parseLine(l.value, seqRules(limits, { item: new Set() }));
     } catch (e) {
       if (!(e instanceof LineError)) throw e;
       if (e.message === '' || e.message.includes('\n')) throw new Error(`LineError is not one line: ${JSON.stringify(e.message)}`);

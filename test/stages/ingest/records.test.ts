@@ -1,15 +1,15 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { LineError, parseLine, type FidsSeen, type RecordLimits } from '../../../stages/ingest/records.ts';
+import { LineError, parseLine, seqRules, type FidsSeen, type RecordLimits } from '../../../stages/ingest/records.ts';
 
 const limits: RecordLimits = { userCount: 10, itemCount: 20, vocab: new Map([['100', 6], ['103', 6], ['106', 6]]) };
 const item = (i: unknown, a: unknown, t: unknown, feat: unknown = { '100': 1 }): unknown[] => [3, i, null, feat, a, t];
 const profile = (feat: unknown, t = 5): unknown[] => [3, null, feat, null, null, t];
-const parse = (v: unknown) => parseLine(v, limits, { item: new Set() });
+const parse = (v: unknown) => parseLine(v, seqRules(limits, { item: new Set() }));
 
 test('item records become typed arrays; the profile record may be anywhere and its ts is ignored', () => {
   const seen: FidsSeen = { item: new Set() };
-  const p = parseLine([item(4, 0, 100), profile({ '103': 2, '106': [1, 3] }, 999), item(7, 1, 100), item(2, 2, 150)], limits, seen);
+  const p = parseLine([item(4, 0, 100), profile({ '103': 2, '106': [1, 3] }, 999), item(7, 1, 100), item(2, 2, 150)], seqRules(limits, seen));
   assert.equal(p.user, 3);
   assert.deepEqual([...p.items], [4, 7, 2]);
   assert.deepEqual([...p.actions], [0, 1, 2]);
