@@ -85,6 +85,44 @@ export const itemTablePath = (dir: string): string => `${dir}/items/part-00000.a
 export const shardName = (i: number): string => `part-${String(i).padStart(5, '0')}`;
 
 /**
+ * ingest's predict output (one folder, written when ingest is given a predict out path): the competition's
+ * predict files (SPEC §3), laid out as the ingest folder so that the same readers read them:
+ *   manifest.json                 PredictIngestManifest
+ *   events/part-NNNNN.arrow       the predict users' item records, as ingest's events shards; every record is
+ *                                 history (role Role.train: there is no target), item is the catalogue idx or a
+ *                                 cold creative's idx (items + 1 …)
+ *   users/part-NNNNN.arrow        one row per predict_seq.jsonl line, in file order, as ingest's users shards:
+ *                                 user is the line's position among the predict users (0-based: predict users
+ *                                 need no re-id), user_id the raw user id result.json names; the f<fid> columns
+ *                                 follow the ingest folder's user layout (values it never saw → 0 = missing)
+ *   items/part-00000.arrow        one row per cold creative (a creative the indexer does not know), item idx
+ *                                 items + 1 … in order: item, item_id, f<fid> per item sparse / array feature as
+ *                                 in the items table; no multimodal columns (no creative_emb vector: zeros)
+ *   candidates.arrow              predict_set.jsonl's distinct creatives in file order (the first of a repeated
+ *                                 one kept): creative_id:float64, item:int32 (catalogue or cold idx)
+ *   parquet/{events,users}-NNNNN.parquet, parquet/items.parquet, parquet/candidates.parquet   ZSTD copies
+ * When raw_dir has no predict files: manifest.json only (files null).
+ */
+export interface PredictIngestManifest {
+  source: string;
+  /** the predict files read (names in raw_dir), or null when raw_dir has none */
+  files: { seq: string; set: string } | null;
+  /** the catalogue's item count (the ingest folder's items): cold creatives are items + 1 … items + cold_items */
+  items: number;
+  users: number;
+  events: number;
+  shards: ShardInfo[];
+  candidates: number;
+  /** repeated creative ids in predict_set.jsonl (the first occurrence is kept) */
+  duplicate_candidates: number;
+  /** candidates and predict_seq creatives the indexer does not know */
+  cold_items: number;
+}
+
+export const candidatesPath = (dir: string): string => `${dir}/candidates.arrow`;
+export const predictIngestManifestPath = (dir: string): string => `${dir}/manifest.json`;
+
+/**
  * negatives output (one folder):
  *   manifest.json    NegativesManifest
  *   pools.arrow      one row per item idx 1..items, sorted by bucket then item (so each bucket's pool is a
@@ -161,3 +199,30 @@ export interface FeaturesManifest {
 export const featureEventShardPath = (dir: string, shard: string): string => `${dir}/events/${shard}.arrow`;
 export const featureItemTablePath = (dir: string): string => `${dir}/items/part-00000.arrow`;
 export const featuresManifestPath = (dir: string): string => `${dir}/manifest.json`;
+
+/**
+ * features' predict output (one folder, written when features is given the ingest predict folder):
+ *   manifest.json                 PredictFeaturesManifest
+ *   events/part-NNNNN.arrow       the predict users' stored time features, as features/events (aligned row for
+ *                                 row with the ingest predict folder's events shard of the same name)
+ *   items/part-00000.arrow        one row per cold creative, item idx items + 1 … in order: item and the dynamic
+ *                                 features of an item without training-visible events (as features/items)
+ *   parquet/events-NNNNN.parquet, parquet/items.parquet   ZSTD copies
+ * When the ingest predict folder has no predict files: manifest.json only.
+ */
+export interface PredictFeaturesManifest {
+  /** whether there were predict files (the ingest predict manifest's files were not null) */
+  predict_files: boolean;
+  /** the catalogue's item count (cold creatives are items + 1 …) */
+  items: number;
+  events: number;
+  /** the ingest predict shards, same names and row counts */
+  shards: ShardInfo[];
+  cold_items: number;
+  /** predict events whose year the holiday table does not cover (212 then flags promotion windows only) */
+  events_outside_holiday_years: number;
+  /** predict events timestamped before their predecessor in the sequence (gap taken as 0) */
+  out_of_order_events: number;
+}
+
+export const predictFeaturesManifestPath = (dir: string): string => `${dir}/manifest.json`;

@@ -1,7 +1,10 @@
 // Reading the stage manifests (core/artifacts/artifacts.ts) back: one reader per manifest, shared by every
 // stage that consumes it, with a one-line error naming the file when it is missing or not one.
 import { readFileSync } from 'node:fs';
-import { featuresManifestPath, type FeaturesManifest, type IngestManifest } from './artifacts.ts';
+import {
+  featuresManifestPath, predictFeaturesManifestPath, predictIngestManifestPath,
+  type FeaturesManifest, type IngestManifest, type PredictFeaturesManifest, type PredictIngestManifest,
+} from './artifacts.ts';
 import { UserError } from '../stage/errors.ts';
 
 function readManifestJson(path: string, producer: string): Record<string, unknown> {
@@ -16,10 +19,12 @@ function readManifestJson(path: string, producer: string): Record<string, unknow
   return raw as Record<string, unknown>;
 }
 
+const hasShards = (m: Record<string, unknown>): boolean => Array.isArray(m.shards) && m.shards.every((s) => typeof (s as { name?: unknown } | null)?.name === 'string');
+
 export function readIngestManifest(ingestDir: string): IngestManifest {
   const path = `${ingestDir}/manifest.json`;
   const m = readManifestJson(path, 'ingest');
-  const shardsOk = Array.isArray(m.shards) && m.shards.every((s) => typeof (s as { name?: unknown } | null)?.name === 'string');
+  const shardsOk = hasShards(m);
   const itemsOk = Number.isSafeInteger(m.items) && (m.items as number) >= 0;
   if (!shardsOk || !itemsOk || m.features === null || typeof m.features !== 'object') {
     throw new UserError(`${path}: not an ingest manifest (needs items >= 0, shards with names, features)`);
@@ -34,4 +39,18 @@ export function readFeaturesManifest(featuresDir: string): FeaturesManifest {
     throw new UserError(`${path}: not a features manifest (needs defaults, vocab, dynamic)`);
   }
   return m as unknown as FeaturesManifest;
+}
+
+export function readPredictIngestManifest(dir: string): PredictIngestManifest {
+  const path = predictIngestManifestPath(dir);
+  const m = readManifestJson(path, 'ingest with a predict output');
+  if (!hasShards(m) || !Number.isSafeInteger(m.items) || !('files' in m)) throw new UserError(`${path}: not an ingest predict manifest (needs files, items, shards)`);
+  return m as unknown as PredictIngestManifest;
+}
+
+export function readPredictFeaturesManifest(dir: string): PredictFeaturesManifest {
+  const path = predictFeaturesManifestPath(dir);
+  const m = readManifestJson(path, 'features with a predict output');
+  if (!hasShards(m) || !Number.isSafeInteger(m.items) || typeof m.predict_files !== 'boolean') throw new UserError(`${path}: not a features predict manifest (needs predict_files, items, shards)`);
+  return m as unknown as PredictFeaturesManifest;
 }
