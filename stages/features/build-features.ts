@@ -3,7 +3,7 @@
 // Memory: one shard plus a few item-sized arrays.
 import type { Table } from 'apache-arrow';
 import {
-  type FeaturesManifest, type IngestManifest, eventShardPath, featureEventShardPath, featureItemTablePath,
+  type FeaturesManifest, type IngestManifest, type ShardInfo, eventShardPath, featureEventShardPath, featureItemTablePath,
   featuresManifestPath, itemTablePath, userShardPath,
 } from '../../core/artifacts/artifacts.ts';
 import { type ColumnData, type TypedArray, columnValues, flat, listColumn, makeTable, readArrowFile, writeArrowFile, writeParquetFile } from '../../core/artifacts/arrow-io.ts';
@@ -13,8 +13,8 @@ import { readIngestManifest } from '../../core/artifacts/manifests.ts';
 import type { Progress } from '../../core/stage/progress.ts';
 import type { Calendar } from '../../core/time/calendar.ts';
 import { FeatureCounters, type FeatureSummary } from './defaults.ts';
-import { DYNAMIC_FEATURES, DYNAMIC_VOCAB, type ItemDynamic, ItemDynamicAccumulator } from './item-dynamic.ts';
-import { STORED_TIME_FIDS, TIME_VOCAB, computeTimeFeatures } from '../../core/time/time-features.ts';
+import { DYNAMIC_FEATURES, DYNAMIC_VOCAB, type ItemDynamic, ItemDynamicAccumulator, type ItemDynamicColumns } from './item-dynamic.ts';
+import { STORED_TIME_FIDS, TIME_VOCAB, type TimeFeatureResult, computeTimeFeatures } from '../../core/time/time-features.ts';
 
 type TypedArrayCtor = { new (n: number): TypedArray; name: string };
 
@@ -30,12 +30,42 @@ function typedColumn<T extends TypedArray>(table: Table, file: string, name: str
   return values as T;
 }
 
+/** The columns of an events shard that the features read. */
+interface EventColumns {
+  user: Int32Array;
+  item: Int32Array;
+  action: Int8Array;
+  ts: Uint32Array;
+  role: Int8Array;
+}
+
 const parquetPath = (outDir: string, kind: string, shard: string): string => `${outDir}/parquet/${kind}-${shard.replace(/^part-/, '')}.parquet`;
 
 interface EventPass {
   events: number;
   outsideHolidayYears: number;
   outOfOrder: number;
+}
+
+/** One events shard's stored time features (10 columns, aligned with it), written as Arrow + Parquet. */
+export function writeTimeShard(ingestDir: string, outDir: string, shard: ShardInfo, calendar: Calendar): { events: EventColumns; time: TimeFeatureResult } {
+  const file = eventShardPath(ingestDir, shard.name);
+  const table = readArrowFile(file);
+  if (table.numRows !== shard.events) throw new UserError(`${file}: ${table.numRows} rows, manifest says ${shard.events}`);
+  const events: EventColumns = {
+    user: typedColumn<Int32Array>(table, file, 'user', Int32Array),
+    item: typedColumn<Int32Array>(table, file, 'item', Int32Array),
+    action: typedColumn<Int8Array>(table, file, 'action', Int8Array),
+    ts: typedColumn<Uint32Array>(table, file, 'ts', Uint32Array),
+    role: typedColumn<Int8Array>(table, file, 'role', Int8Array),
+  };
+  const time = computeTimeFeatures(events.user, events.ts, calendar);
+  const columns: Record<string, ColumnData> = {};
+  for (const fid of STORED_TIME_FIDS) columns[`f${fid}`] = flat(time.columns[fid]);
+  const out = makeTable(columns);
+  writeArrowFile(featureEventShardPath(outDir, shard.name), out);
+  writeParquetFile(parquetPath(outDir, 'events', shard.name), out);
+  return { events, time };
 }
 
 /** Pass over the events shards: writes each shard's time features and feeds the item counters. */
@@ -46,28 +76,10 @@ function writeTimeShards(
   const pass: EventPass = { events: 0, outsideHolidayYears: 0, outOfOrder: 0 };
   for (const fid of STORED_TIME_FIDS) counters.counter(fid, 'time'); // present even for an empty dataset
   ingest.shards.forEach((shard, s) => {
-    const file = eventShardPath(ingestDir, shard.name);
-    const table = readArrowFile(file);
-    if (table.numRows !== shard.events) throw new UserError(`${file}: ${table.numRows} rows, manifest says ${shard.events}`);
-    const user = typedColumn<Int32Array>(table, file, 'user', Int32Array);
-    const ts = typedColumn<Uint32Array>(table, file, 'ts', Uint32Array);
-    const time = computeTimeFeatures(user, ts, calendar);
-    const columns: Record<string, ColumnData> = {};
-    for (const fid of STORED_TIME_FIDS) {
-      columns[`f${fid}`] = flat(time.columns[fid]);
-      counters.counter(fid, 'time').addFlat(time.columns[fid]);
-    }
-    const out = makeTable(columns);
-    writeArrowFile(featureEventShardPath(outDir, shard.name), out);
-    writeParquetFile(parquetPath(outDir, 'events', shard.name), out);
-    dynamic.add(
-      user,
-      typedColumn<Int32Array>(table, file, 'item', Int32Array),
-      typedColumn<Int8Array>(table, file, 'action', Int8Array),
-      ts,
-      typedColumn<Int8Array>(table, file, 'role', Int8Array),
-    );
-    pass.events += table.numRows;
+    const { events, time } = writeTimeShard(ingestDir, outDir, shard, calendar);
+    for (const fid of STORED_TIME_FIDS) counters.counter(fid, 'time').addFlat(time.columns[fid]);
+    dynamic.add(events.user, events.item, events.action, events.ts, events.role);
+    pass.events += events.ts.length;
     pass.outsideHolidayYears += time.outsideHolidayYears;
     pass.outOfOrder += time.outOfOrder;
     progress?.tick(() => `events shard ${s + 1}/${ingest.shards.length}, ${pass.events} events`);
@@ -102,10 +114,13 @@ function countProfileFeatures(ingest: IngestManifest, ingestDir: string, counter
   for (const fid of Object.keys(features.mm)) counters.counter(fid, 'mm').addPresence(typedColumn(items, file, `has_f${fid}`, Int8Array), 1);
 }
 
-function writeItemTable(outDir: string, dyn: ItemDynamic, items: number): void {
-  const columns: Record<string, ColumnData> = { item: flat(new Int32Array(items + 1).map((_, i) => i)) };
-  for (const name of DYNAMIC_FEATURES) columns[name] = flat(dyn.columns[name]);
-  const table = makeTable(columns);
+/** The dynamic features table: item (firstIdx, firstIdx + 1, …) and the ten columns. */
+export function writeItemTable(outDir: string, columns: ItemDynamicColumns, firstIdx: number): void {
+  const rows = columns.dyn_ctr.length;
+  const table = makeTable({
+    item: flat(Int32Array.from({ length: rows }, (_, r) => firstIdx + r)),
+    ...Object.fromEntries(DYNAMIC_FEATURES.map((name) => [name, flat(columns[name])])),
+  });
   writeArrowFile(featureItemTablePath(outDir), table);
   writeParquetFile(`${outDir}/parquet/items.parquet`, table);
 }
@@ -155,16 +170,19 @@ function makeManifest(
   return m;
 }
 
-/** Runs the stage from `ingestDir` into `outDir` (an empty, temporary directory); returns the manifest. */
-export function buildFeatures(ingestDir: string, outDir: string, calendar: Calendar, progress?: Progress): FeaturesManifest {
+/**
+ * Runs the stage from `ingestDir` into `outDir` (an empty, temporary directory); returns the manifest and the
+ * dynamic features of an item without training-visible events (what the predict files' cold creatives take).
+ */
+export function buildFeatures(ingestDir: string, outDir: string, calendar: Calendar, progress?: Progress): { manifest: FeaturesManifest; unseenItem: ItemDynamicColumns } {
   const ingest = readIngestManifest(ingestDir);
   const counters = new FeatureCounters();
   const dynamic = new ItemDynamicAccumulator(ingest.items);
   const pass = writeTimeShards(ingest, ingestDir, outDir, calendar, counters, dynamic, progress);
   countProfileFeatures(ingest, ingestDir, counters);
   const dyn = dynamic.finish();
-  writeItemTable(outDir, dyn, ingest.items);
+  writeItemTable(outDir, dyn.columns, 0);
   const manifest = makeManifest(ingest, pass, dyn, counters.summaries(), calendar);
   writeFileAtomic(featuresManifestPath(outDir), stableJson(manifest));
-  return manifest;
+  return { manifest, unseenItem: dyn.unseen };
 }

@@ -44,6 +44,8 @@ export const DYNAMIC_VOCAB = { dyn_exposure_tier: 11, dyn_ctr_tier: 11, dyn_anom
 
 export interface ItemDynamic {
   columns: ItemDynamicColumns;
+  /** one row: the features of an item without training-visible events (every unseen item has these) */
+  unseen: ItemDynamicColumns;
   /** max ts among training events (0 when there are none) */
   trainCutoffTs: number;
   globalCtr: number;
@@ -133,6 +135,40 @@ function makeRanker(values: ArrayLike<number>, seen: Int32Array): { below(v: num
   return { below: lowerBound, above: (v) => count - upperBound(v), count };
 }
 
+/** What every item's first-pass features are computed from: the training totals and time window. */
+interface DynamicContext {
+  p: number; // global training CTR
+  alpha: number;
+  beta: number;
+  unseenDays: number; // dyn_log_days_since_seen of an item without training events
+  cutoffTs: number;
+}
+
+/** Row `i` of `c`: the features of one item that need no ranking (tiers and hot come after). Returns its unrounded CTR. */
+function fillCountFeatures(c: ItemDynamicColumns, i: number, counts: { e: number; k: number; conversions: number; users: number; lastSeen: number }, x: DynamicContext): number {
+  const { e, k } = counts;
+  const ctr = (k + x.alpha) / (e + x.alpha + x.beta);
+  c.dyn_ctr[i] = ctr;
+  c.dyn_log_exposures[i] = Math.log1p(e);
+  c.dyn_log_clicks[i] = Math.log1p(k);
+  c.dyn_log_conversions[i] = Math.log1p(counts.conversions);
+  c.dyn_log_users[i] = Math.log1p(counts.users);
+  const sd = Math.sqrt(e * x.p * (1 - x.p));
+  const z = sd > 0 ? (k - e * x.p) / sd : 0;
+  c.dyn_anomaly[i] = (e >= ANOMALY_MIN_EXPOSURES && z > ANOMALY_Z) || k > e ? 1 : 0;
+  c.dyn_log_days_since_seen[i] = e > 0 ? Math.log1p((x.cutoffTs - counts.lastSeen) / 86400) : x.unseenDays;
+  return ctr;
+}
+
+function emptyColumns(n: number): ItemDynamicColumns {
+  return {
+    dyn_log_exposures: new Float32Array(n), dyn_log_clicks: new Float32Array(n), dyn_log_conversions: new Float32Array(n),
+    dyn_ctr: new Float32Array(n), dyn_exposure_tier: new Int32Array(n), dyn_ctr_tier: new Int32Array(n),
+    dyn_anomaly: new Int32Array(n), dyn_log_users: new Float32Array(n), dyn_hot: new Int32Array(n),
+    dyn_log_days_since_seen: new Float32Array(n),
+  } satisfies ItemDynamicColumns;
+}
+
 /** The ten features from per-item counts (index = item idx, row 0 = padding). Pure. */
 export function computeItemDynamic(
   exposures: Int32Array,
@@ -143,12 +179,7 @@ export function computeItemDynamic(
   window: { firstTs: number; cutoffTs: number; trainEvents: number },
 ): ItemDynamic {
   const n = exposures.length;
-  const c = {
-    dyn_log_exposures: new Float32Array(n), dyn_log_clicks: new Float32Array(n), dyn_log_conversions: new Float32Array(n),
-    dyn_ctr: new Float32Array(n), dyn_exposure_tier: new Int32Array(n), dyn_ctr_tier: new Int32Array(n),
-    dyn_anomaly: new Int32Array(n), dyn_log_users: new Float32Array(n), dyn_hot: new Int32Array(n),
-    dyn_log_days_since_seen: new Float32Array(n),
-  } satisfies ItemDynamicColumns;
+  const c = emptyColumns(n);
   let totalExposures = 0, totalClicks = 0;
   for (let i = 1; i < n; i++) {
     totalExposures += exposures[i]!;
@@ -157,22 +188,15 @@ export function computeItemDynamic(
   const p = totalExposures > 0 ? totalClicks / totalExposures : 0;
   const alpha = p * PRIOR_STRENGTH;
   const beta = (1 - p) * PRIOR_STRENGTH;
-  const unseenDays = Math.log1p((window.cutoffTs - window.firstTs) / 86400 + 1);
+  const x: DynamicContext = { p, alpha, beta, unseenDays: Math.log1p((window.cutoffTs - window.firstTs) / 86400 + 1), cutoffTs: window.cutoffTs };
 
   const ctr = new Float64Array(n); // tiers rank the unrounded values
   for (let i = 1; i < n; i++) {
-    const e = exposures[i]!, k = clicks[i]!;
-    ctr[i] = (k + alpha) / (e + alpha + beta);
-    c.dyn_ctr[i] = ctr[i]!;
-    c.dyn_log_exposures[i] = Math.log1p(e);
-    c.dyn_log_clicks[i] = Math.log1p(k);
-    c.dyn_log_conversions[i] = Math.log1p(conversions[i]!);
-    c.dyn_log_users[i] = Math.log1p(users[i]!);
-    const sd = Math.sqrt(e * p * (1 - p));
-    const z = sd > 0 ? (k - e * p) / sd : 0;
-    c.dyn_anomaly[i] = (e >= ANOMALY_MIN_EXPOSURES && z > ANOMALY_Z) || k > e ? 1 : 0;
-    c.dyn_log_days_since_seen[i] = e > 0 ? Math.log1p((window.cutoffTs - lastSeen[i]!) / 86400) : unseenDays;
+    ctr[i] = fillCountFeatures(c, i, { e: exposures[i]!, k: clicks[i]!, conversions: conversions[i]!, users: users[i]!, lastSeen: lastSeen[i]! }, x);
   }
+  // An item without training events (a cold creative of the predict files) is ranked nowhere: its tiers and hot flag stay 0.
+  const unseen = emptyColumns(1);
+  fillCountFeatures(unseen, 0, { e: 0, k: 0, conversions: 0, users: 0, lastSeen: 0 }, x);
 
   const byExposure = makeRanker(exposures, exposures);
   const byCtr = makeRanker(ctr, exposures);
@@ -186,6 +210,7 @@ export function computeItemDynamic(
   }
   return {
     columns: c,
+    unseen,
     trainCutoffTs: window.cutoffTs,
     globalCtr: p,
     prior: { alpha, beta },

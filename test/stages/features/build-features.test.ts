@@ -35,7 +35,7 @@ test('events shards are aligned with ingest, item table and manifest are complet
   const root = tempDir(t);
   const { users, items } = randomDataset(3, 2, 25, 60);
   const ingest = writeIngestFixture(join(root, 'ingest'), users, items);
-  const m = buildFeatures(join(root, 'ingest'), join(root, 'a'), calendar);
+  const m = buildFeatures(join(root, 'ingest'), join(root, 'a'), calendar).manifest;
   buildFeatures(join(root, 'ingest'), join(root, 'b'), calendar);
 
   const a = readTree(join(root, 'a'));
@@ -85,7 +85,7 @@ test('manifest defaults: most frequent non-zero values, arrays [0], multimodal 0
   const root = tempDir(t);
   const { users, items } = randomDataset(5, 1, 40, 60);
   writeIngestFixture(join(root, 'ingest'), users, items);
-  const m = buildFeatures(join(root, 'ingest'), join(root, 'out'), calendar);
+  const m = buildFeatures(join(root, 'ingest'), join(root, 'out'), calendar).manifest;
   // f100 over items 1..60: even items missing; odd multiples of 3 (3, 9, …, 57: 10 items) → 7; the other
   // 20 odd items take 1 + i % 5, at most 4 each. So 7 wins though 0 is the commonest value.
   assert.equal(m.defaults['100'], 7);

@@ -59,7 +59,18 @@ test('hand-computed features of a two-user log; targets and later events are not
   for (const name of DYNAMIC_FEATURES) {
     assert.equal(c[name].length, 5);
     expect[name]!.forEach((v, i) => close(c[name][i]!, v, `${name}[${i}]`));
+    // item 4 was never seen in training: the unseen row (a cold creative's) is its row, bit for bit
+    assert.deepEqual([...dyn.unseen[name]], [c[name][4]], `unseen ${name}`);
   }
+});
+
+test('the unseen row when every item was seen: the same formulas as for an item with no training events', () => {
+  const ones = new Int32Array([0, 1, 1]);
+  const dyn = computeItemDynamic(ones, new Int32Array([0, 1, 0]), new Int32Array(3), ones, new Uint32Array([0, 100, 86500]), { firstTs: 100, cutoffTs: 86500, trainEvents: 2 });
+  assert.ok(dyn.columns.dyn_log_exposures.every((v, i) => i === 0 || v > 0), 'every item was seen');
+  close(dyn.unseen.dyn_ctr[0]!, 0.5, 'CTR = the prior mean p');
+  close(dyn.unseen.dyn_log_days_since_seen[0]!, Math.log1p(86400 / 86400 + 1), 'older than anything seen');
+  for (const name of ['dyn_log_exposures', 'dyn_log_clicks', 'dyn_exposure_tier', 'dyn_ctr_tier', 'dyn_hot', 'dyn_anomaly'] as const) assert.equal(dyn.unseen[name][0], 0, name);
 });
 
 test('anomaly: z-score > 3 needs at least 20 exposures; clicks > exposures always flags', () => {
