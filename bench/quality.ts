@@ -137,7 +137,7 @@ function runModel(d: Dataset, dir: string, raw: string, model: string, seed: num
   mkdirSync(run, { recursive: true });
   const p = paramsFile(join(run, 'params.yaml'), d.base, { ...d.over, ...a.set, seed, model_type: model, raw_dir: raw });
   const trainS = stage('train', [join(dir, 'ingest'), join(dir, 'features'), join(dir, 'negatives'), join(run, 'model'), join(run, 'train.json'), join(run, 'train-report.json'), join(run, 'plots')], p);
-  stage('evaluate', [raw, join(dir, 'ingest'), join(dir, 'features'), join(run, 'model'), join(run, 'evaluate.json'), join(run, 'evaluate-report.json'), join(run, 'eplots'), join(run, 'predict')], p);
+  stage('evaluate', [join(dir, 'ingest'), join(dir, 'features'), join(run, 'model'), join(run, 'evaluate.json'), join(run, 'evaluate-report.json'), join(run, 'eplots')], p);
   const t = readJson<TrainMetrics>(join(run, 'train.json'));
   const e = readJson<EvalMetrics>(join(run, 'evaluate.json'));
   const row: Row = { dataset: d.name, model, seed, valid_score: t.best?.score ?? NaN, hr10: e.model['hr@10'], ndcg10: e.model['ndcg@10'], score: e.model.score, steps: t.steps, train_s: trainS };

@@ -1,12 +1,12 @@
 // bench/scale.ts — does the pipeline hold at scale in bounded memory (SPEC §4: "memory is bounded by a
-// shard, not by the dataset")? Runs synth → ingest → features → negatives → train (one epoch) [→ evaluate]
+// shard, not by the dataset")? Runs synth → ingest → features → negatives → train (one epoch) [→ evaluate, predict]
 // with profiles/scale-100k.yaml at several user counts (items and shard size fixed by the profile, so
 // only the number of users changes) and prints each stage's wall time and peak RSS, plus the RSS ratio
 // of the largest size to the smallest, and each size's validation Scores (best and last: more data must not
 // make the model worse, nor training collapse late). Each stage is a child `node --import tsx stages/<name>/main.ts`
 // under /usr/bin/time -v (GNU time; `apt-get install time` if missing), whose max RSS is the figure.
 //   npx tsx bench/scale.ts [users ...]     (default: 10000 100000; the 100k train epoch takes ~15+ min)
-//   SCALE_STAGES=synth,ingest,...          stages to run (default: all but evaluate; add evaluate by name)
+//   SCALE_STAGES=synth,ingest,...          stages to run (default: all but evaluate and predict; add them by name)
 //   BENCH_DIR=/tmp/bench-scale             where the data goes (one folder per size, overwritten)
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -18,9 +18,9 @@ const benchDir = process.env.BENCH_DIR ?? '/tmp/bench-scale';
 const sizes = process.argv.slice(2).map(Number);
 if (sizes.length === 0) sizes.push(10_000, 100_000);
 if (sizes.some((n) => !Number.isSafeInteger(n) || n < 10)) throw new Error(`sizes must be user counts >= 10, got ${process.argv.slice(2).join(' ')}`);
-const allStages = ['synth', 'ingest', 'features', 'negatives', 'train', 'evaluate'] as const;
+const allStages = ['synth', 'ingest', 'features', 'negatives', 'train', 'evaluate', 'predict'] as const;
 type Stage = (typeof allStages)[number];
-const stages = (process.env.SCALE_STAGES?.split(',') ?? allStages.filter((s) => s !== 'evaluate')) as Stage[];
+const stages = (process.env.SCALE_STAGES?.split(',') ?? allStages.filter((s) => s !== 'evaluate' && s !== 'predict')) as Stage[];
 for (const s of stages) if (!allStages.includes(s)) throw new Error(`unknown stage '${s}' in SCALE_STAGES`);
 if (!existsSync('/usr/bin/time')) throw new Error('/usr/bin/time (GNU time) is missing: apt-get install time');
 
@@ -57,11 +57,12 @@ function stagePaths(stage: Stage, dir: string): string[] {
   const d = (p: string): string => join(dir, p);
   switch (stage) {
     case 'synth': return [d('raw')];
-    case 'ingest': return [d('raw'), d('ingest')];
-    case 'features': return [d('ingest'), d('features')];
+    case 'ingest': return [d('raw'), d('ingest'), d('ingest-predict')];
+    case 'features': return [d('ingest'), d('features'), d('ingest-predict'), d('features-predict')];
     case 'negatives': return [d('ingest'), d('negatives')];
     case 'train': return [d('ingest'), d('features'), d('negatives'), d('models/model'), d('metrics/train.json'), d('reports/train.json'), d('plots/train')];
-    case 'evaluate': return [d('raw'), d('ingest'), d('features'), d('models/model'), d('metrics/evaluate.json'), d('reports/evaluate.json'), d('plots/evaluate'), d('predict')];
+    case 'evaluate': return [d('ingest'), d('features'), d('models/model'), d('metrics/evaluate.json'), d('reports/evaluate.json'), d('plots/evaluate')];
+    case 'predict': return [d('ingest'), d('features'), d('ingest-predict'), d('features-predict'), d('models/model'), d('predict')];
     default: {
       const never: never = stage;
       return never;

@@ -1,7 +1,8 @@
 // The item table, loaded once: every item's static features (ingest items table) and dynamic
 // features (features items table), defaults applied, as row-major arrays indexed by item idx
-// (row 0 = padding / unknown item). History tokens and target items both read their item features
-// here, so the two branches can never disagree about an item.
+// (row 0 = padding / unknown item), and for competition inference the predict files' cold creatives
+// after them. History tokens and target items both read their item features here, so the two branches
+// can never disagree about an item.
 import { readArrowFile, columnValues } from '../artifacts/arrow-io.ts';
 import { featureItemTablePath, itemTablePath } from '../artifacts/artifacts.ts';
 import { UserError } from '../stage/errors.ts';
@@ -30,27 +31,27 @@ export class ItemStore {
 
   /** Reads both item tables; rows must be item idx 0..items in order. */
   static load(ingestDir: string, featuresDir: string, m: Manifests, schema: FeatureSchema): ItemStore {
-    const staticPath = itemTablePath(ingestDir);
-    const dynamicPath = featureItemTablePath(featuresDir);
-    const items = readArrowFile(staticPath);
-    const dyn = readArrowFile(dynamicPath);
-    const rows = m.ingest.items + 1;
-    for (const [path, t] of [[staticPath, items], [dynamicPath, dyn]] as const) {
-      if (t.numRows !== rows) throw new UserError(`${path}: ${t.numRows} rows, expected ${rows} (item idx 0..${m.ingest.items})`);
-      const idx = columnValues<Int32Array>(t, 'item');
-      for (let r = 0; r < rows; r++) if (idx[r] !== r) throw new UserError(`${path}: row ${r} holds item ${idx[r]}; rows must be item idx in order`);
-    }
-    const defaults = m.features.defaults;
+    const tables = { staticPath: itemTablePath(ingestDir), dynamicPath: featureItemTablePath(featuresDir) };
+    return new ItemStore(readItemColumns(tables, { firstIdx: 0, rows: m.ingest.items + 1, vectors: true }, schema, m.features.defaults));
+  }
+
+  /**
+   * This store and `count` more rows (item idx this.rows …) from another pair of item tables laid out alike
+   * but without multimodal vectors (zeros): the cold creatives of the predict folders.
+   */
+  withRows(ingestDir: string, featuresDir: string, count: number, defaults: Record<string, number | number[]>): ItemStore {
+    const tables = { staticPath: itemTablePath(ingestDir), dynamicPath: featureItemTablePath(featuresDir) };
+    const extra = readItemColumns(tables, { firstIdx: this.rows, rows: count, vectors: false }, this.schema, defaults);
     return new ItemStore({
-      schema,
-      rows,
-      itemId: Float64Array.from(columnValues<Float64Array>(items, 'item_id')),
-      itemSparse: sparseMatrix(items, schema.itemSparse.map((f) => f.fid), defaults),
-      itemArray: arrayMatrix(items, schema.itemArray.map((f) => f.fid), schema.arrayLen),
-      itemContinuous: floatMatrix(items, schema.itemContinuous.map((fid) => `f${fid}`)),
-      itemMultimodal: schema.itemMultimodal.map(({ fid, dim }) => Float32Array.from(vectorMatrix(items, fid, dim, staticPath))),
-      dynamicDiscrete: intMatrix(dyn, schema.dynamicDiscrete.map((f) => f.fid)),
-      dynamicContinuous: floatMatrix(dyn, schema.dynamicContinuous),
+      schema: this.schema,
+      rows: this.rows + count,
+      itemId: appendRows(this.itemId, extra.itemId),
+      itemSparse: appendRows(this.itemSparse, extra.itemSparse),
+      itemArray: appendRows(this.itemArray, extra.itemArray),
+      itemContinuous: appendRows(this.itemContinuous, extra.itemContinuous),
+      itemMultimodal: this.itemMultimodal.map((m, k) => appendRows(m, extra.itemMultimodal[k]!)),
+      dynamicDiscrete: appendRows(this.dynamicDiscrete, extra.dynamicDiscrete),
+      dynamicContinuous: appendRows(this.dynamicContinuous, extra.dynamicContinuous),
     });
   }
 
@@ -82,6 +83,44 @@ export class ItemStore {
   allItems(): TargetItems {
     return this.targetItems(Int32Array.from({ length: this.rows }, (_, i) => i));
   }
+}
+
+/**
+ * Rows item idx firstIdx … firstIdx + rows − 1 of a static (ingest) and a dynamic (features) item table, in
+ * order, defaults applied; `vectors: false` for a table without multimodal columns (zeros).
+ */
+function readItemColumns(
+  tables: { staticPath: string; dynamicPath: string }, want: { firstIdx: number; rows: number; vectors: boolean },
+  schema: FeatureSchema, defaults: Record<string, number | number[]>,
+): ItemColumns {
+  const { staticPath, dynamicPath } = tables;
+  const { firstIdx, rows } = want;
+  const items = readArrowFile(staticPath);
+  const dyn = readArrowFile(dynamicPath);
+  const last = firstIdx + rows - 1;
+  for (const [path, t] of [[staticPath, items], [dynamicPath, dyn]] as const) {
+    if (t.numRows !== rows) throw new UserError(`${path}: ${t.numRows} rows, expected ${rows} (item idx ${firstIdx}..${last})`);
+    const idx = columnValues<Int32Array>(t, 'item');
+    for (let r = 0; r < rows; r++) if (idx[r] !== firstIdx + r) throw new UserError(`${path}: row ${r} holds item ${idx[r]}; rows must be item idx ${firstIdx}..${last} in order`);
+  }
+  return {
+    schema,
+    rows,
+    itemId: Float64Array.from(columnValues<Float64Array>(items, 'item_id')),
+    itemSparse: sparseMatrix(items, schema.itemSparse.map((f) => f.fid), defaults),
+    itemArray: arrayMatrix(items, schema.itemArray.map((f) => f.fid), schema.arrayLen),
+    itemContinuous: floatMatrix(items, schema.itemContinuous.map((fid) => `f${fid}`)),
+    itemMultimodal: schema.itemMultimodal.map(({ fid, dim }) => (want.vectors ? Float32Array.from(vectorMatrix(items, fid, dim, staticPath)) : new Float32Array(rows * dim))),
+    dynamicDiscrete: intMatrix(dyn, schema.dynamicDiscrete.map((f) => f.fid)),
+    dynamicContinuous: floatMatrix(dyn, schema.dynamicContinuous),
+  };
+}
+
+function appendRows<T extends Int32Array | Float32Array | Float64Array>(base: T, extra: T): T {
+  const out = new (base.constructor as { new (n: number): T })(base.length + extra.length);
+  out.set(base);
+  out.set(extra, base.length);
+  return out;
 }
 
 /** Rows `idx` of a row-major [R, width] array → [M, width]. */

@@ -9,7 +9,7 @@
 import { join } from 'node:path';
 import { stableJson, writeFileAtomic } from '../../core/stage/atomic.ts';
 import { MAX_CUTOFF, type RankMetrics, RankMetricsAccumulator } from '../../core/ranking/metrics.ts';
-import type { WeightsChoice } from './weights-dir.ts';
+import type { WeightsChoice } from '../../core/model/weights-dir.ts';
 import type { Segments } from './segments.ts';
 
 export interface EvaluateReport {

@@ -1,59 +1,32 @@
 // evaluate: rank every test target exactly over the whole catalogue with the trained model and with the
 // popularity baseline (SPEC §7); write metrics/evaluate.json (headline numbers), reports/evaluate.json (every
-// number, segments included) and the plots/evaluate/ TSVs. When the raw
-// folder holds the competition's predict_seq.jsonl and predict_set.jsonl, also write
-// <predict-out-dir>/result.json: each predict user's top 10 candidate creative ids.
-import { join } from 'node:path';
+// number, segments included) and the plots/evaluate/ TSVs. (Competition inference is the predict stage.)
 import { initBackend } from '../../core/ops/backend.ts';
 import { validateBounds } from '../../core/ranking/bucket-bounds.ts';
 import { cliPaths, runStage } from '../../core/stage/cli.ts';
 import { UserError } from '../../core/stage/errors.ts';
 import { loadModel } from '../../core/model/sequence-model.ts';
 import { loadParams } from '../../core/stage/params.ts';
-import { loadCalendar } from '../../core/time/calendar.ts';
-import { readIndexer } from '../../core/taac/indexer.ts';
 import { Progress } from '../../core/stage/progress.ts';
 import { readManifests } from '../../core/sequences/feature-schema.ts';
 import { ItemStore } from '../../core/sequences/item-store.ts';
 import { evaluateReport, hitRateTsv, writeEvaluateOutputs } from './eval-outputs.ts';
-import { resolveWeightsDir } from './weights-dir.ts';
+import { resolveWeightsDir } from '../../core/model/weights-dir.ts';
 import { countTrainInteractions } from './popularity-counts.ts';
-import { readCandidateSet } from './candidate-set.ts';
-import { findPredictFiles } from './predict-files.ts';
-import { CatalogueRows } from './predict-shard.ts';
-import { writePredictOutput } from './predict-output.ts';
-import { type PredictResult, predictTop10, scanPredictUsers } from './predict-top10.ts';
 import { rankTestTargets } from './rank-test.ts';
 import { evaluateSegments, popularityHitRateTsv } from './segments.ts';
 
 /** Sequences per model call: bounds the [B, H, N, N] attention tensors; results do not depend on it. */
 const QUERY_BATCH = 128;
-/** Predict users parsed and sharded at once: bounds inference memory whatever predict_seq's size; a multiple of QUERY_BATCH. */
-const USER_BATCH = 8 * QUERY_BATCH;
-
-/**
- * The predict files checked whole (candidates kept as typed arrays, users only scanned) and every cold
- * creative given its row, or null when raw_dir has none.
- */
-async function readPredictInputs(rawDir: string) {
-  const files = findPredictFiles(rawDir);
-  if (!files) return null;
-  const index = readIndexer(join(rawDir, 'indexer.pkl'));
-  const rows = new CatalogueRows(index.itemCount, index.itemIdxByCid);
-  const set = await readCandidateSet(files.set, rows); // candidates' cold rows come first, as they always did
-  await scanPredictUsers(files.seq, rows, USER_BATCH);
-  return { index, rows, set, seqFile: files.seq };
-}
 
 runStage('evaluate', async () => {
-  const [rawDir, ingestDir, featuresDir, modelDir, metricsFile, reportFile, plotsDir, predictOutDir] = cliPaths(
-    'evaluate <raw-dir> <ingest-dir> <features-dir> <model-dir> <metrics-file> <report-file> <plots-dir> <predict-out-dir>',
-  ) as [string, string, string, string, string, string, string, string];
+  const [ingestDir, featuresDir, modelDir, metricsFile, reportFile, plotsDir] = cliPaths(
+    'evaluate <ingest-dir> <features-dir> <model-dir> <metrics-file> <report-file> <plots-dir>',
+  ) as [string, string, string, string, string, string];
   const p = loadParams(['backend', 'exclude_history', 'eval_item_chunk', 'neg_bucket_bounds']);
   validateBounds(p.neg_bucket_bounds);
   const weights = resolveWeightsDir(modelDir);
   const manifests = readManifests(ingestDir, featuresDir);
-  const predict = await readPredictInputs(rawDir); // read first: a bad predict file fails before any ranking
   const log = (line: string): void => void process.stderr.write(line + '\n');
   const backend = await initBackend(p.backend, log);
   const model = loadModel(weights.dir);
@@ -71,20 +44,9 @@ runStage('evaluate', async () => {
   const facts = { itemInteractions: Int32Array.from(ranks.targetItem, (i) => counts[i]!), historyLength: ranks.historyLength, action: ranks.targetAction };
   const segments = evaluateSegments(facts, ranks.model, ranks.popularity, p.neg_bucket_bounds);
   const report = evaluateReport(ranks.model, ranks.popularity, segments, { skipped_users: ranks.skippedUsers, weights: weights.choice, exclude_history: p.exclude_history });
-
-  let result: PredictResult | null = null;
-  if (predict) {
-    result = await predictTop10({ model, store, defaults: manifests.features.defaults, calendar: loadCalendar(), ...predict }, {
-      excludeHistory: p.exclude_history, itemChunk: p.eval_item_chunk, queryBatch: QUERY_BATCH, userBatch: USER_BATCH,
-    });
-  }
-  await writePredictOutput(predictOutDir, result);
   writeEvaluateOutputs({ metrics: metricsFile, report: reportFile, plotsDir }, report, {
     hrCurve: hitRateTsv(ranks.model, ranks.popularity), hrByPopularity: popularityHitRateTsv(segments.target_popularity),
   });
-  const predicted = result
-    ? `; result.json: ${result.user.length} predict users over ${predict!.set.creativeIds.length} candidates (${result.coldCreatives} cold creatives)`
-    : '; no predict files';
   const m = report.model;
   const pop = report.popularity;
   const cold = segments.target_popularity.cold!;
@@ -92,6 +54,6 @@ runStage('evaluate', async () => {
   progress.done(
     `${report.targets} test targets over ${store.count} items (${weights.choice} weights, ${backend}): ` +
       `Score ${m.score.toFixed(4)} HR@10 ${m['hr@10'].toFixed(4)} NDCG@10 ${m['ndcg@10'].toFixed(4)}; ` +
-      `popularity Score ${pop.score.toFixed(4)} HR@10 ${pop['hr@10'].toFixed(4)}${coldHr}${predicted} -> ${metricsFile}`,
+      `popularity Score ${pop.score.toFixed(4)} HR@10 ${pop['hr@10'].toFixed(4)}${coldHr} -> ${metricsFile}`,
   );
 });

@@ -1,9 +1,9 @@
 // End to end: synth → ingest → features → a freshly initialised tiny model → the evaluate stage, run as
 // `dvc repro` would run it. Checks the metrics and plot files, the popularity baseline against a direct
-// computation (segments included), result.json against the predict files, byte-identical reruns, and one-line errors.
-import { test, before, after } from 'node:test';
+// computation (segments included), byte-identical reruns, and one-line errors.
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Role, eventShardPath } from '../../../core/artifacts/artifacts.ts';
 import { columnValues, readArrowFile } from '../../../core/artifacts/arrow-io.ts';
@@ -11,21 +11,10 @@ import { computeRankMetrics } from '../../../core/ranking/metrics.ts';
 import { cutSequences, historyItems } from '../../../core/sequences/cut.ts';
 import { buildFeatureSchema, readManifests } from '../../../core/sequences/feature-schema.ts';
 import { observeArrayLen, readUserShard } from '../../../core/sequences/user-shards.ts';
-import { readIndexer } from '../../../core/taac/indexer.ts';
-import { type Artifacts, buildArtifacts, evaluateArgs, runStage, saveTinyModel, writeParams } from './fixture.ts';
+import { evaluateArgs, runStage, saveTinyModel, tinyStageRun } from '../../helpers/tiny-artifacts.ts';
 
-let a: Artifacts;
-let modelDir: string;
-let first: { code: number | null; stderr: string };
-const out = (name: string): string => join(a.dir, name);
-
-before(async () => {
-  a = await buildArtifacts();
-  modelDir = out('model');
-  await saveTinyModel(a, modelDir, 'final');
-  first = await runStage('evaluate', evaluateArgs(a, modelDir, out('run1')), a.params);
-});
-after(() => rmSync(a.dir, { recursive: true, force: true }));
+const run = tinyStageRun('evaluate', evaluateArgs);
+const out = (name: string): string => join(run.a.dir, name);
 
 const readJson = (path: string): Record<string, unknown> => JSON.parse(readFileSync(path, 'utf8')) as Record<string, unknown>;
 const report = (run: string): Record<string, unknown> => readJson(join(out(run), 'reports', 'evaluate.json'));
@@ -33,12 +22,12 @@ type Row = { count: number; model: Record<string, number> | null; popularity: Re
 type Segments = Record<'target_popularity' | 'history_length' | 'target_action', Record<string, Row>>;
 
 test('runs end to end: one summary line, metrics for both methods on the same targets', () => {
-  assert.equal(first.code, 0, first.stderr);
-  const summary = first.stderr.split('\n').filter((l) => l.startsWith('[evaluate]') && !/\(\d+s\)$/.test(l));
-  assert.equal(summary.length, 1, first.stderr);
-  assert.match(summary[0]!, /test targets over \d+ items \(final weights, cpu\): Score [\d.]+ .*result\.json: \d+ predict users/);
+  assert.equal(run.first.code, 0, run.first.stderr);
+  const summary = run.first.stderr.split('\n').filter((l) => l.startsWith('[evaluate]') && !/\(\d+s\)$/.test(l));
+  assert.equal(summary.length, 1, run.first.stderr);
+  assert.match(summary[0]!, /test targets over \d+ items \(final weights, cpu\): Score [\d.]+ .*-> .*evaluate\.json in [\d.]+s$/);
   const m = report('run1');
-  const manifest = readManifests(a.ingest, a.features).ingest;
+  const manifest = readManifests(run.a.ingest, run.a.features).ingest;
   assert.equal(m.targets, manifest.splits.test_targets);
   assert.equal(m.weights, 'final');
   for (const method of ['model', 'popularity'] as const) {
@@ -88,8 +77,8 @@ test('the HR@10-by-popularity bar plot has one row per non-empty popularity segm
 
 test('a SASRec model folder is evaluated alike: evaluate reads the encoder from its config.json, no model params', async () => {
   const sasrecDir = out('sasrec-model');
-  await saveTinyModel(a, sasrecDir, 'final', 7, { model_type: 'sasrec' });
-  const r = await runStage('evaluate', evaluateArgs(a, sasrecDir, out('run-sasrec')), a.params);
+  await saveTinyModel(run.a, sasrecDir, 'final', 7, { model_type: 'sasrec' });
+  const r = await runStage('evaluate', evaluateArgs(run.a, sasrecDir, out('run-sasrec')), run.a.params);
   assert.equal(r.code, 0, r.stderr);
   const [hstu, sasrec] = ['run1', 'run-sasrec'].map(report);
   assert.equal(sasrec!.targets, hstu!.targets);
@@ -110,19 +99,19 @@ test('the HR@k plot has k = 1..200 for both methods, ending at HR@200', () => {
 });
 
 test('popularity numbers equal a direct computation from the training events', () => {
-  const mf = readManifests(a.ingest, a.features);
+  const mf = readManifests(run.a.ingest, run.a.features);
   const counts = new Int32Array(mf.ingest.items + 1);
   const ranks: number[] = [];
   const facts = { interactions: [] as number[], history: [] as number[] };
-  const schema = buildFeatureSchema(mf, observeArrayLen(a.ingest, mf));
+  const schema = buildFeatureSchema(mf, observeArrayLen(run.a.ingest, mf));
   for (const { name } of mf.ingest.shards) {
-    const ev = readArrowFile(eventShardPath(a.ingest, name));
+    const ev = readArrowFile(eventShardPath(run.a.ingest, name));
     const item = columnValues<Int32Array>(ev, 'item');
     const role = columnValues<Int8Array>(ev, 'role');
     for (let e = 0; e < item.length; e++) if (role[e] === Role.train && item[e]! > 0) counts[item[e]!]!++;
   }
   for (const { name } of mf.ingest.shards) {
-    const shard = readUserShard(a.ingest, a.features, name, mf, schema);
+    const shard = readUserShard(run.a.ingest, run.a.features, name, mf, schema);
     const cuts = cutSequences('test', shard, 12);
     for (let k = 0; k < cuts.count; k++) {
       const t = shard.item[cuts.target[k]!]!;
@@ -160,62 +149,20 @@ test('popularity numbers equal a direct computation from the training events', (
   }
 });
 
-test('result.json: one row per predict user, 10 distinct candidates each, none from the history', () => {
-  const result = readJson(join(out('run1'), 'predict', 'result.json')) as { top10s: number[][]; user: string[] };
-  const lines = readFileSync(join(a.raw, 'predict_seq.jsonl'), 'utf8').trimEnd().split('\n').map((l) => JSON.parse(l) as unknown[][]);
-  const candidates = new Set(readFileSync(join(a.raw, 'predict_set.jsonl'), 'utf8').trimEnd().split('\n').map((l) => (JSON.parse(l) as { creative_id: number }).creative_id));
-  const index = readIndexer(join(a.raw, 'indexer.pkl'));
-  assert.equal(result.top10s.length, lines.length);
-  assert.equal(result.user.length, lines.length);
-  let rawStringUsers = 0;
-  lines.forEach((records, u) => {
-    const cell = records[0]![0] as number | string;
-    if (typeof cell === 'string') rawStringUsers++;
-    assert.equal(result.user[u], typeof cell === 'string' ? cell : index.userRawIds[cell]);
-    const history = new Set(records.filter((r) => r[1] !== null).map((r) => {
-      const i = r[1] as number;
-      return i <= index.itemCount ? index.itemRawIds[i]! : i;
-    }));
-    const top = result.top10s[u]!;
-    assert.equal(top.length, 10);
-    assert.equal(new Set(top).size, 10, 'distinct');
-    for (const cid of top) {
-      assert.ok(candidates.has(cid), `${cid} is a candidate`);
-      assert.ok(!history.has(cid), `user ${u}: ${cid} is in the history`);
-    }
-  });
-  assert.ok(rawStringUsers < lines.length);
-});
-
-test('without exclude_history the same model does recommend history items (so the check above can fail)', async () => {
-  const params = writeParams(a.dir, 'keep-history.yaml', { exclude_history: false });
-  const r = await runStage('evaluate', evaluateArgs(a, modelDir, out('run4')), params);
-  assert.equal(r.code, 0, r.stderr);
-  assert.equal(report('run4').exclude_history, false);
-  const result = readJson(join(out('run4'), 'predict', 'result.json')) as { top10s: number[][] };
-  const index = readIndexer(join(a.raw, 'indexer.pkl'));
-  const lines = readFileSync(join(a.raw, 'predict_seq.jsonl'), 'utf8').trimEnd().split('\n').map((l) => JSON.parse(l) as unknown[][]);
-  const repeats = lines.filter((records, u) => {
-    const history = new Set(records.filter((rec) => rec[1] !== null).map((rec) => index.itemRawIds[rec[1] as number]));
-    return result.top10s[u]!.some((cid) => history.has(cid));
-  }).length;
-  assert.ok(repeats > 0, 'some user gets a history item back');
-});
-
 test('a rerun writes byte-identical outputs', async () => {
-  const again = await runStage('evaluate', evaluateArgs(a, modelDir, out('run2')), a.params);
+  const again = await runStage('evaluate', evaluateArgs(run.a, run.modelDir, out('run2')), run.a.params);
   assert.equal(again.code, 0, again.stderr);
-  for (const f of [join('metrics', 'evaluate.json'), join('reports', 'evaluate.json'), join('plots', 'hr_at_k.tsv'), join('plots', 'hr10_by_popularity.tsv'), join('predict', 'result.json')]) {
+  for (const f of [join('metrics', 'evaluate.json'), join('reports', 'evaluate.json'), join('plots', 'hr_at_k.tsv'), join('plots', 'hr10_by_popularity.tsv')]) {
     assert.equal(readFileSync(join(out('run2'), f), 'latin1'), readFileSync(join(out('run1'), f), 'latin1'), f);
   }
 });
 
 test('a missing model folder is one clear line and writes nothing', async () => {
-  const r = await runStage('evaluate', evaluateArgs(a, out('no-model'), out('run3')), a.params);
+  const r = await runStage('evaluate', evaluateArgs(run.a, out('no-model'), out('run3')), run.a.params);
   assert.equal(r.code, 1);
   assert.match(r.stderr, /^\[evaluate\] error: .*no-model: model folder not found \(run train first\)\n$/);
   assert.ok(!existsSync(out('run3')));
-  const empty = await runStage('evaluate', evaluateArgs(a, a.features, out('run3')), a.params);
+  const empty = await runStage('evaluate', evaluateArgs(run.a, run.a.features, out('run3')), run.a.params);
   assert.equal(empty.code, 1);
   assert.match(empty.stderr, /^\[evaluate\] error: .*features: no model weights \(expected best\/ or final\/.*\n$/);
 });

@@ -45,7 +45,7 @@ test('default recipe learns next-item chains: test HR@10 far above popularity in
     ['features', [p('ingest'), p('features')]],
     ['negatives', [p('ingest'), p('negatives')]],
     ['train', [p('ingest'), p('features'), p('negatives'), p('model'), p('train.json'), p('train-report.json'), p('plots')]],
-    ['evaluate', [p('raw'), p('ingest'), p('features'), p('model'), p('evaluate.json'), p('evaluate-report.json'), p('eplots'), p('predict')]],
+    ['evaluate', [p('ingest'), p('features'), p('model'), p('evaluate.json'), p('evaluate-report.json'), p('eplots')]],
   ], params);
   const m = JSON.parse(readFileSync(p('evaluate.json'), 'utf8')) as { model: { 'hr@10': number }; popularity: { 'hr@10': number } };
   const t = JSON.parse(readFileSync(p('train.json'), 'utf8')) as { steps: number };

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { resolveWeightsDir } from '../../../stages/evaluate/weights-dir.ts';
+import { resolveWeightsDir } from '../../../core/model/weights-dir.ts';
 
 function fakeWeights(dir: string): void {
   mkdirSync(dir, { recursive: true });

@@ -1,9 +1,9 @@
-// Which weights evaluate ranks with: the train stage's model folder holds best/ (best validation Score)
+// Which weights evaluate and predict rank with: the train stage's model folder holds best/ (best validation Score)
 // and final/ (last step); best/ wins when present. A folder holding weights directly (config.json,
 // weights.json, weights.bin, as core/model/weights-io.ts writes them) is accepted as is.
 import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { UserError } from '../../core/stage/errors.ts';
+import { UserError } from '../stage/errors.ts';
 
 export type WeightsChoice = 'best' | 'final' | 'given';
 
