@@ -1,5 +1,5 @@
 // dvc.yaml is the contract DVC caches by: a stage must declare every file it imports (or DVC would
-// not rerun it when that file changes) and exactly the params its main.ts loads.
+// not rerun it when that file changes), no code it does not import, and exactly the params its main.ts loads.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
@@ -38,12 +38,21 @@ function loadedParams(mainFile: string): string[] {
   return [...m[1]!.matchAll(/'([a-z0-9_]+)'/g)].map((x) => x[1]!).sort();
 }
 
-/** Fails naming the first file of `name`'s import closure that no dep covers, and any import of another stage. */
+const under = (file: string, dep: string): boolean => file === dep || file.startsWith(dep.endsWith('/') ? dep : dep + '/');
+
+/**
+ * Fails naming the first file of `name`'s import closure that no dep covers, any import of another stage,
+ * and any code dep (under core/ or stages/) that holds no file of the closure (a stale dep reruns the stage
+ * for nothing).
+ */
 function assertDepsCover(name: string, deps: string[]): void {
-  for (const file of importClosure(`stages/${name}/main.ts`)) {
-    const covered = deps.some((d) => file === d || file.startsWith(d.endsWith('/') ? d : d + '/'));
-    assert.ok(covered, `${name} imports ${relative('.', file)} but its deps do not list it`);
+  const closure = importClosure(`stages/${name}/main.ts`);
+  for (const file of closure) {
+    assert.ok(deps.some((d) => under(file, d)), `${name} imports ${relative('.', file)} but its deps do not list it`);
     assert.ok(!file.startsWith('stages/') || file.startsWith(`stages/${name}/`), `${name} imports ${file}, another stage's code (shared code lives in core/)`);
+  }
+  for (const d of deps.filter((dep) => dep.startsWith('core/') || dep.startsWith('stages/'))) {
+    assert.ok(closure.some((file) => under(file, d)), `${name} lists ${d} in its deps but imports nothing there`);
   }
 }
 

@@ -1,5 +1,5 @@
 // The DVC loop end to end, on a copy of the project with a tiny params file: `dvc repro` runs all
-// six stages, a second `dvc repro` has nothing to do, and `dvc exp run -S <param>` reruns exactly
+// seven stages, a second `dvc repro` has nothing to do, and `dvc exp run -S <param>` reruns exactly
 // the stages that read that param; `dvc exp show` lists the baseline and each experiment's Score, and the
 // README's narrow `dvc exp show` recipe fits in 200 columns with the headline metrics and the changed param.
 import { test } from 'node:test';
@@ -57,20 +57,21 @@ test('dvc repro, a no-op second repro, and experiments that rerun only what chan
   const dir = copyProject(TINY);
 
   const first = run(dir, 'dvc', ['repro']);
-  assert.deepEqual(stagesRun(first), ['synth', 'ingest', 'features', 'negatives', 'train', 'evaluate']);
+  assert.deepEqual(stagesRun(first), ['synth', 'ingest', 'features', 'negatives', 'train', 'evaluate', 'predict']);
+  assert.ok(existsSync(join(dir, 'data/predict/result.json')), 'the predict stage wrote result.json');
   const second = run(dir, 'dvc', ['repro']);
   assert.deepEqual(stagesRun(second), [], 'second repro runs nothing');
   assert.match(second, /Data and pipelines are up to date/);
   gitCommit(dir, 'reproduced');
 
   const margin = run(dir, 'dvc', ['exp', 'run', '-n', 'margin', '-S', 'margin_click=0.05']);
-  assert.deepEqual(stagesRun(margin), ['train', 'evaluate'], 'a train param reruns train and evaluate only');
+  assert.deepEqual(stagesRun(margin), ['train', 'evaluate', 'predict'], 'a train param reruns train and what reads the model only');
   checkNarrowExpShow(dir);
   run(dir, 'git', ['checkout', '--', '.']);
   run(dir, 'dvc', ['checkout', '-q']);
 
   const weights = run(dir, 'dvc', ['exp', 'run', '-n', 'weights', '-S', 'neg_bucket_weights=[0.2,0.2,0.2,0.2,0.1,0.1]']);
-  assert.deepEqual(stagesRun(weights), ['negatives', 'train', 'evaluate'], 'a negatives param skips synth, ingest and features');
+  assert.deepEqual(stagesRun(weights), ['negatives', 'train', 'evaluate', 'predict'], 'a negatives param skips synth, ingest and features');
 
   const shown = JSON.parse(run(dir, 'dvc', ['exp', 'show', '--json']).replace(/^[^[{]*/, '')) as unknown[];
   const text = JSON.stringify(shown);

@@ -3,7 +3,7 @@
 // lines, then the checks: import runs in front of ingest, ingest reads its output, evaluate scores it.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ROOT } from '../helpers/stage-runner.ts';
 import { copyProject, DVC_BIN, run, stagesRun, TINY } from '../helpers/project-copy.ts';
@@ -45,7 +45,8 @@ test("README's import recipe: dvc stage add puts import in front of ingest; the 
   const ran = stagesRun(out);
   assert.ok(ran.includes('import'), `import ran (stages: ${ran.join(', ')})`);
   assert.ok(ran.indexOf('import') < ran.indexOf('ingest'), 'import runs before ingest');
-  for (const s of ['features', 'negatives', 'train', 'evaluate']) assert.ok(ran.includes(s), `${s} ran`);
+  for (const s of ['features', 'negatives', 'train', 'evaluate', 'predict']) assert.ok(ran.includes(s), `${s} ran`);
+  assert.deepEqual(readdirSync(join(dir, 'data/predict')), ['no-predict-files.txt'], 'an imported log has no predict files');
 
   const dvcYaml = readFileSync(join(dir, 'dvc.yaml'), 'utf8');
   assert.match(dvcYaml, /import:\n\s+cmd: npx tsx stages\/import\/main\.ts/);
