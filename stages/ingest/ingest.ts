@@ -2,6 +2,7 @@
 // writes the items table (item_feat_dict.json + creative_emb), then streams seq.jsonl one shard of
 // users at a time: validate each line, assign split roles, write events/users shards (Arrow + ZSTD
 // Parquet), drop the shard. Deterministic: no clocks or map-order dependence in what is written.
+// (The competition's predict files go through the same record check and shard writer: ingest-predict.ts.)
 import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { itemTablePath, type IngestManifest } from '../../core/artifacts/artifacts.ts';
