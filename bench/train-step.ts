@@ -133,7 +133,7 @@ function makeRaceStep(): RaceStep {
     const named: NamedGrads = {};
     names.forEach((n, i) => { named[n] = grads[vars[i]!.name]!; });
     const loss = value.dataSync()[0]!;
-    if (profile) for (const g of Object.values(named)) g.dataSync(); // wait for every gradient kernel
+    if (profile) for (const g of Object.values(named)) (g as tf.Tensor).dataSync(); // wait for every gradient kernel
     const tGrad = performance.now();
     optimizer.step(named, LR, CLIP);
     if (profile) names.forEach((n) => w.get(n).dataSync());

@@ -98,10 +98,15 @@ export const layerNormOp = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)
 
 export function initEmbedding(w: ModelWeights, name: string, vocab: number, dim: number, rng: Rng, kind: 'embedding' | 'itemEmbedding' = 'embedding'): void {
   w.add(name, kind, [vocab, dim], truncatedNormal(rng, vocab * dim));
+  w.lookupTables.add(name);
 }
 
-/** Rows of the table `name` at int32 `indices` [...S] → [...S, E]. */
+/**
+ * Rows of the table `name` at int32 `indices` [...S] → [...S, E]: the one door to a lookup table, so that
+ * row-sparse training (w.rowSource) can serve the rows and keep their gradient as rows.
+ */
 export function embed(w: ModelWeights, name: string, indices: tf.Tensor): tf.Tensor {
+  if (w.rowSource?.has(name)) return w.rowSource.rows(name, indices);
   return gatherRows(w.get(name), indices);
 }
 

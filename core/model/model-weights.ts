@@ -6,14 +6,29 @@ import * as tf from '@tensorflow/tfjs';
 /** What a variable is, for the optimiser: no weight decay on norms/biases, l2_emb on item tables. */
 export type WeightKind = 'weight' | 'bias' | 'norm' | 'embedding' | 'itemEmbedding' | 'film';
 
+/**
+ * Where a training step reads the lookup tables trained row-sparse (embedding_updates: sparse): their rows at
+ * `indices` [...S] → [...S, E], from the optimizer's copy, with the gradient kept as rows (core/train/row-tape.ts).
+ */
+export interface RowSource {
+  has(name: string): boolean;
+  rows(name: string, indices: tf.Tensor): tf.Tensor;
+}
+
 /** The model's variables by name ('blocks.0.uvqk.w', 'emb.item', ...). No global tfjs names, so many models can coexist. */
 export class ModelWeights {
   readonly vars = new Map<string, tf.Variable>();
   readonly kinds = new Map<string, WeightKind>();
+  /** The tables read only through layers.ts embed() (the item table, the feature tables): what may train row-sparse.
+   *  Set by initEmbedding; a model read from disk has none (only training, on initModel's weights, asks). */
+  readonly lookupTables = new Set<string>();
+  /** Set for the span of a row-sparse training step: embed() reads its tables through it, and get() refuses them. */
+  rowSource: RowSource | null = null;
 
   get(name: string): tf.Variable {
     const v = this.vars.get(name);
     if (v === undefined) throw new Error(`model weight ${name} does not exist`);
+    if (this.rowSource?.has(name)) throw new Error(`model weight ${name} is trained row-sparse in this step: read its rows through embed(), not the variable`);
     return v;
   }
 

@@ -10,8 +10,7 @@ import { Rng } from '../random/rng.ts';
 import { type ModelConfig, validateModelConfig } from './config.ts';
 import type { SequenceBatch, TargetItems } from './inputs.ts';
 import { ModelWeights } from './model-weights.ts';
-import { type ForwardOptions, l2Normalize, makeForwardContext } from './layers.ts';
-import { gatherRows } from '../ops/fast-ops.ts';
+import { type ForwardOptions, embed, l2Normalize, makeForwardContext } from './layers.ts';
 import { ITEM_TABLE, embedTargets, embedTokens, initEmbeddings } from './tokens.ts';
 import { applyHead, initHead } from './head.ts';
 import { encodeWith, initEncoder } from './encoders/encoder.ts';
@@ -58,7 +57,7 @@ export function modelOf(config: ModelConfig, w: ModelWeights): SequenceModel {
       const ids = new Int32Array(b.itemIdx.length + t.itemIdx.length);
       ids.set(b.itemIdx);
       ids.set(t.itemIdx, b.itemIdx.length);
-      const both = gatherRows(w.get(ITEM_TABLE), tf.tensor1d(ids, 'int32')); // [B·N + M, E]
+      const both = embed(w, ITEM_TABLE, tf.tensor1d(ids, 'int32')); // [B·N + M, E]
       const [history, items] = tf.split(both, [b.itemIdx.length, t.itemIdx.length], 0);
       return { states: states(w, c, b, opts, history), items: targets(w, c, t, items) };
     },

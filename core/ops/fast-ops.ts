@@ -2,8 +2,7 @@
 // tests compare against:
 // - gatherRows: tf.gather's kernels read indices back into JS and range-check each one, and its
 //   gradient needs UnsortedSegmentSum (absent on wasm). gatherND avoids the read-back; the gradient
-//   is UnsortedSegmentSum where the backend has it (native: 2.3 ms for a 640k-index time-bias
-//   gradient vs 11.6 ms for ScatterNd [measured]) and scatterND elsewhere.
+//   is sumRowsInto (UnsortedSegmentSum, or scatterND where the backend lacks it).
 // - matMul2d: wasm's fast matmul is 2-D without transpose flags; batched or transposed products run
 //   ~10× slower, so the gradient transposes explicitly there. Native TensorFlow reads the flags for
 //   free (a [256,100,16]·[256,16,100] product: 2.0 ms with the flag, 3.2 ms with a Transpose first).
@@ -20,20 +19,26 @@ export function gatherRows(table: tf.Tensor, indices: tf.Tensor): tf.Tensor {
   const V = table.shape[0]!;
   const E = table.shape[1]!;
   const flat = reshapeTo(indices, [-1, 1]); // [R, 1]
-  const segmentSum = tf.getKernel('UnsortedSegmentSum', tf.getBackend()) !== undefined;
   const gather = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
     const [t, save] = args as [tf.Tensor, tf.GradSaveFunc];
     save([flat]); // kept for the backward pass: an enclosing tf.tidy would otherwise dispose it
     const value = tf.gatherND(t, flat); // [R, E]
     return {
       value,
-      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
-        const rows = reshapeTo(dy, [-1, E]); // [R, E]
-        return segmentSum ? tf.unsortedSegmentSum(rows, tf.reshape(saved[0]!, [-1]), V) : tf.scatterND(saved[0]!, rows, [V, E]);
-      },
+      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => sumRowsInto(reshapeTo(dy, [-1, E]), saved[0]!, V),
     };
   });
   return reshapeTo(gather(table), [...shape, E]);
+}
+
+/**
+ * out[s] = Σ rows[r] over the r with segments[r] = s: rows [R, E], segments int32 [R, 1], → [S, E]. UnsortedSegmentSum
+ * where the backend has it (native: 2.3 ms for a 640k-index time-bias gradient vs 11.6 ms for ScatterNd
+ * [measured]), scatterND elsewhere (wasm); both sum duplicates.
+ */
+export function sumRowsInto(rows: tf.Tensor, segments: tf.Tensor, S: number): tf.Tensor {
+  if (tf.getKernel('UnsortedSegmentSum', tf.getBackend()) !== undefined) return tf.unsortedSegmentSum(rows, reshapeTo(segments, [-1]) as tf.Tensor1D, S);
+  return tf.scatterND(reshapeTo(segments, [-1, 1]), rows, [S, rows.shape[1]!]);
 }
 
 /** True where matMul's transpose flags are as fast as a plain product (native TensorFlow). */

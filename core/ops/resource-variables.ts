@@ -56,3 +56,19 @@ export function sumOfSquares(g: tf.Tensor): tf.Tensor {
   if (be === null) return tf.sum(tf.square(g));
   return tf.mul(be.executeSingleOutput('L2Loss', [typeAttr(be, 'T')], [g]), 2);
 }
+
+/** Rows `ids` [R] (int32) of a [V, E] resource variable → [R, E], read without materialising the table. */
+export function resourceGather(handle: tf.Tensor, ids: tf.Tensor): tf.Tensor {
+  const be = native();
+  return be.executeSingleOutput('ResourceGather', [typeAttr(be, 'dtype'), typeAttr(be, 'Tindices', 'int32')], [handle, ids]);
+}
+
+/**
+ * Overwrites rows `ids` [R] (int32, distinct: TF leaves the winner of a duplicate unspecified) of a [V, E]
+ * resource variable with `rows` [R, E], in place. After a ResourceGather the variable is in TF's copy-on-read
+ * mode: scatters never copy the table, a full ReadVariableOp does (once per read).
+ */
+export function resourceScatterUpdate(handle: tf.Tensor, ids: tf.Tensor, rows: tf.Tensor): void {
+  const be = native();
+  be.executeMultipleOutputs('ResourceScatterUpdate', [typeAttr(be, 'dtype'), typeAttr(be, 'Tindices', 'int32')], [handle, ids, rows], 0);
+}

@@ -75,6 +75,7 @@ export const PARAM_TYPES = {
   num_negatives: int(0),
   loss_negatives: oneOf('auto', 'mixed', 'all_items', 'sampled'),
   train_exclude_history: bool,
+  embedding_updates: oneOf('auto', 'dense', 'sparse'),
   neg_cache_steps: int(0),
   neg_cache_on_cpu: bool,
   margin_click: num(),

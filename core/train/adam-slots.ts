@@ -34,7 +34,8 @@ export interface AdamSlot {
   dispose(): void;
 }
 
-function biasTerms(s: AdamStep): { c: number; epsHat: number } {
+/** lr_t = lr·√bc2/bc1 (`c`) and ε̂ = ε·√bc2 of step s.t. */
+export function biasTerms(s: AdamStep): { c: number; epsHat: number } {
   const sqrtBc2 = Math.sqrt(1 - s.beta2 ** s.t);
   return { c: (s.lr / (1 - s.beta1 ** s.t)) * sqrtBc2, epsHat: s.eps * sqrtBc2 };
 }

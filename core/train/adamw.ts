@@ -5,9 +5,13 @@
 import * as tf from '@tensorflow/tfjs';
 import { reshapeTo } from '../ops/fast-ops.ts';
 import { type AdamSlot, ResourceAdamSlot, TensorAdamSlot } from './adam-slots.ts';
+import { RowAdamSlot } from './row-adam-slots.ts';
+import { type RowSparseGrad, RowTape, isRowSparse, mergeRowParts } from './row-tape.ts';
 import { resourceVariablesAvailable, sumOfSquares } from '../ops/resource-variables.ts';
 
-export type NamedGrads = Record<string, tf.Tensor>;
+/** A variable's gradient: dense (its shape), or rows of a lookup table trained row-sparse (row-tape.ts). */
+export type Grad = tf.Tensor | RowSparseGrad;
+export type NamedGrads = Record<string, Grad>;
 
 export interface AdamWOptions {
   weightDecay: number; // the `weight_decay` param
@@ -15,6 +19,8 @@ export interface AdamWOptions {
   beta1?: number; // 0.9
   beta2?: number; // 0.999
   eps?: number; // 1e-8
+  /** Lookup tables updated row-sparse (lazy AdamW on the rows each step touched, row-adam-slots.ts); the rest dense. */
+  rowSparse?: Iterable<string>;
 }
 
 /** The optimizer's resumable state: moments by variable name, flat, in the variable's shape. */
@@ -22,6 +28,8 @@ export interface AdamWState {
   step: number;
   m: Record<string, Float32Array>;
   v: Record<string, Float32Array>;
+  /** Σp² of each row-sparse table as the optimizer tracks it (row-adam-slots.ts); absent when none. */
+  sumSq?: Record<string, number>;
 }
 
 /** The seed clips at 20.0 for the first 3000 optimizer steps (0-based step < 3000), then at `clip_norm`. */
@@ -53,10 +61,10 @@ export function decayFromKinds(kinds: ReadonlyMap<string, string>): (name: strin
   };
 }
 
-/** √Σ‖g‖² over all gradients, read back as a number (one sync per optimizer step). */
+/** √Σ‖g‖² over all gradients (a row-sparse one by its rows), read back as a number (one sync per optimizer step). */
 export function globalNorm(grads: NamedGrads): number {
   return tf.tidy(() => {
-    const squares = Object.values(grads).map((g) => tf.sum(tf.square(g)));
+    const squares = Object.values(grads).map((g) => tf.sum(tf.square(isRowSparse(g) ? g.rows : g)));
     return Math.sqrt(tf.addN(squares).dataSync()[0]!);
   });
 }
@@ -76,12 +84,13 @@ interface Group {
 export class AdamW {
   readonly vars: Record<string, tf.Variable>;
   private readonly decays: Record<string, boolean> = {};
-  private readonly opt: Required<Omit<AdamWOptions, 'decays'>>;
+  private readonly opt: Required<Omit<AdamWOptions, 'decays' | 'rowSparse'>>;
   // Variables up to FLAT_MAX_SIZE share one flat update: one set of kernels instead of ~13 per
   // variable (~45 small variables cost ~600 dispatches a step otherwise [measured]); each larger
   // variable is its own group. Native TensorFlow keeps each group in resource variables (one fused
   // ResourceApplyAdam per group), other backends in tfjs tensors (adam-slots.ts).
   private readonly groups: Group[];
+  private readonly rowSlots = new Map<string, RowAdamSlot>();
   readonly native: boolean;
   stepCount = 0; // optimizer steps taken
 
@@ -91,8 +100,13 @@ export class AdamW {
     for (const name of Object.keys(vars)) this.decays[name] = options.decays(name);
     this.native = resourceVariablesAvailable();
     const makeSlot = (init: tf.Tensor): AdamSlot => (this.native ? new ResourceAdamSlot(init) : new TensorAdamSlot(init));
-    const small = Object.keys(vars).filter((n) => vars[n]!.size <= FLAT_MAX_SIZE);
-    const large = Object.keys(vars).filter((n) => vars[n]!.size > FLAT_MAX_SIZE);
+    for (const name of options.rowSparse ?? []) {
+      if (vars[name] === undefined) throw new Error(`AdamW: row-sparse table ${name} is not a variable`);
+      this.rowSlots.set(name, new RowAdamSlot(vars[name]!));
+    }
+    const dense = Object.keys(vars).filter((n) => !this.rowSlots.has(n));
+    const small = dense.filter((n) => vars[n]!.size <= FLAT_MAX_SIZE);
+    const large = dense.filter((n) => vars[n]!.size > FLAT_MAX_SIZE);
     this.groups = large.map((n) => ({ names: [n], sizes: [vars[n]!.size], flat: false, slot: makeSlot(vars[n]!), assigned: null }));
     if (small.length > 0) {
       const flat = tf.tidy(() => this.flatParams(small));
@@ -107,30 +121,77 @@ export class AdamW {
     return tf.concat(names.map((n) => reshapeTo(this.vars[n]!, [-1])) as tf.Tensor1D[]);
   }
 
+  /** The tables this optimizer updates row-sparse. */
+  rowSparseNames(): string[] {
+    return [...this.rowSlots.keys()];
+  }
+
+  /**
+   * A tape for one training step over the row-sparse tables (set it as ModelWeights.rowSource for the step, and
+   * differentiate its anchor with the dense variables); null when every table is dense.
+   */
+  rowTape(): RowTape | null {
+    if (this.rowSlots.size === 0) return null;
+    return new RowTape(this, this.rowSlots.keys());
+  }
+
+  /** Current rows of a row-sparse table at int32 `ids` [R] → [R, E] (no gradient). */
+  readRows(name: string, ids: tf.Tensor): tf.Tensor {
+    return this.rowSlot(name).readRows(ids);
+  }
+
+  /** Σp² of a row-sparse table, current (a scalar the optimizer owns). */
+  sumOfSquares(name: string): tf.Scalar {
+    return this.rowSlot(name).sumOfSquares();
+  }
+
+  /** Writes the row-sparse tables' current values into the model's variables: before anything reads them. */
+  flush(): void {
+    for (const slot of this.rowSlots.values()) slot.flush();
+  }
+
+  private rowSlot(name: string): RowAdamSlot {
+    const slot = this.rowSlots.get(name);
+    if (slot === undefined) throw new Error(`AdamW: ${name} is not a row-sparse table`);
+    return slot;
+  }
+
   /**
    * One update with learning rate `lr`, gradients scaled by min(1, maxNorm/(norm + 1e-6)) as
    * torch.nn.utils.clip_grad_norm_. Returns the pre-clip global norm. A non-finite norm throws
-   * before any variable changes. `grads` stay owned by the caller. Every variable needs a gradient:
-   * a missing one is an error, not a silently frozen parameter.
+   * before any variable changes. `grads` stay owned by the caller. Every dense variable needs a gradient:
+   * a missing one is an error, not a silently frozen parameter; a row-sparse table without one had no rows
+   * touched this step (and changes nowhere).
    */
   step(grads: NamedGrads, lr: number, maxNorm: number): number {
     for (const name of Object.keys(this.vars)) {
-      if (grads[name] === undefined) throw new Error(`AdamW: no gradient for ${name}`);
+      if (grads[name] === undefined && !this.rowSlots.has(name)) throw new Error(`AdamW: no gradient for ${name}`);
     }
-    for (const name of Object.keys(grads)) {
-      if (this.vars[name] === undefined) throw new Error(`AdamW: gradient for unknown variable ${name}`);
-      if (!tf.util.arraysEqual(grads[name]!.shape, this.vars[name]!.shape)) throw new Error(`AdamW: gradient of ${name} is [${grads[name]!.shape}], expected [${this.vars[name]!.shape}]`);
+    const dense: Record<string, tf.Tensor> = {};
+    const rows: Record<string, RowSparseGrad> = {};
+    for (const [name, g] of Object.entries(grads)) {
+      const variable = this.vars[name];
+      if (variable === undefined) throw new Error(`AdamW: gradient for unknown variable ${name}`);
+      if (this.rowSlots.has(name) !== isRowSparse(g)) throw new Error(`AdamW: ${name} is updated ${this.rowSlots.has(name) ? 'row-sparse' : 'dense'} but got a ${isRowSparse(g) ? 'row-sparse' : 'dense'} gradient`);
+      if (isRowSparse(g)) {
+        if (g.rows.shape[1] !== variable.shape[1] || g.rows.shape[0] !== g.ids.shape[0]) throw new Error(`AdamW: row gradient of ${name} is [${g.rows.shape}] for ${g.ids.shape[0]} ids, expected [${g.ids.shape[0]},${variable.shape[1]}]`);
+        rows[name] = g;
+      } else {
+        if (!tf.util.arraysEqual(g.shape, variable.shape)) throw new Error(`AdamW: gradient of ${name} is [${g.shape}], expected [${variable.shape}]`);
+        dense[name] = g;
+      }
     }
     const { beta1, beta2, eps, weightDecay } = this.opt;
     const t = this.stepCount + 1;
     const decayOf = (name: string): number | null => (this.decays[name] && weightDecay !== 0 ? 1 - lr * weightDecay : null);
     let norm = NaN;
     tf.tidy(() => {
-      const gradOf = (g: Group): tf.Tensor => (g.flat ? tf.concat(g.names.map((n) => reshapeTo(grads[n]!, [-1])) as tf.Tensor1D[]) : grads[g.names[0]!]!);
+      const gradOf = (g: Group): tf.Tensor => (g.flat ? tf.concat(g.names.map((n) => reshapeTo(dense[n]!, [-1])) as tf.Tensor1D[]) : dense[g.names[0]!]!);
       const groupGrads = this.groups.map(gradOf);
       // g² for the norm; on tensor slots it is reused by the second moment.
       const squares = this.native ? null : groupGrads.map((g) => tf.square(g));
       const sums = squares === null ? groupGrads.map(sumOfSquares) : squares.map((x) => tf.sum(x));
+      for (const g of Object.values(rows)) sums.push(sumOfSquares(g.rows));
       norm = Math.sqrt(tf.addN(sums).dataSync()[0]!);
       if (!Number.isFinite(norm)) throw new NonFiniteGradNormError(norm, this.stepCount);
       const gradScale = Math.min(1, maxNorm / (norm + 1e-6));
@@ -146,6 +207,7 @@ export class AdamW {
         });
         group.assigned = group.names.map((n) => this.vars[n]!.dataId);
       });
+      for (const [name, g] of Object.entries(rows)) this.rowSlot(name).update(g.ids, g.rows, { t, lr, beta1, beta2, eps, gradScale, decay: decayOf(name) });
     });
     this.stepCount = t;
     return norm;
@@ -176,8 +238,13 @@ export class AdamW {
         at += group.sizes[k]!;
       });
     }
+    const sumSq: Record<string, number> = {};
+    for (const [name, slot] of this.rowSlots) {
+      ({ m: m[name], v: v[name] } = slot.moments());
+      sumSq[name] = slot.sumOfSquares().dataSync()[0]!;
+    }
     const sorted = <T>(r: Record<string, T>): Record<string, T> => Object.fromEntries(Object.keys(r).sort().map((k) => [k, r[k]!]));
-    return { step: this.stepCount, m: sorted(m), v: sorted(v) };
+    return { step: this.stepCount, m: sorted(m), v: sorted(v), ...(this.rowSlots.size > 0 ? { sumSq: sorted(sumSq) } : {}) };
   }
 
   /** Restores moments and step; every variable must be present with its exact element count. */
@@ -199,26 +266,43 @@ export class AdamW {
       return out;
     });
     this.groups.forEach((group, i) => group.slot.setMoments(joined[i]!.m, joined[i]!.v));
+    for (const [name, slot] of this.rowSlots) {
+      const size = this.vars[name]!.size;
+      for (const [which, src] of [['m', state.m], ['v', state.v]] as const) {
+        if (src[name]?.length !== size) throw new Error(`AdamW state: ${which}[${name}] has ${src[name]?.length ?? 'no'} values, expected ${size}`);
+      }
+      slot.setMoments(state.m[name]!, state.v[name]!);
+      // Σp² continues from the saved sums (a dense run's state has none: then it is the restored table's own)
+      const saved = state.sumSq?.[name];
+      if (saved !== undefined) slot.setSumOfSquares(saved);
+    }
     this.stepCount = state.step;
   }
 
   /** Frees the optimizer's state (the model's variables belong to the caller). */
   dispose(): void {
     for (const group of this.groups) group.slot.dispose();
+    for (const slot of this.rowSlots.values()) slot.dispose();
   }
 }
 
 /**
  * Sums gradients over `grad_accum_steps` micro-batches; `mean()` gives their average (what one step
  * on the concatenated batch would see when each micro-batch loss is a mean over equal-sized batches).
+ * Row-sparse gradients are kept as their parts and merged (ids made distinct, rows summed) by mean().
  */
 export class GradAccumulator {
-  private sums: NamedGrads = {};
+  private sums: Record<string, tf.Tensor> = {};
+  private rowParts: Record<string, RowSparseGrad[]> = {};
   private count = 0;
 
   /** Adds one micro-batch's gradients; the caller still owns (and disposes) `grads`. */
   add(grads: NamedGrads): void {
     for (const [name, g] of Object.entries(grads)) {
+      if (isRowSparse(g)) {
+        (this.rowParts[name] ??= []).push({ ids: tf.keep(tf.clone(g.ids)), rows: tf.keep(tf.clone(g.rows)) });
+        continue;
+      }
       const old = this.sums[name];
       this.sums[name] = tf.keep(old === undefined ? tf.clone(g) : tf.add(old, g));
       old?.dispose();
@@ -238,14 +322,22 @@ export class GradAccumulator {
       out[name] = tf.keep(tf.div(s, this.count));
       s.dispose();
     }
+    for (const [name, parts] of Object.entries(this.rowParts)) {
+      const merged = mergeRowParts(parts, 1 / this.count);
+      out[name] = { ids: tf.keep(merged.ids), rows: tf.keep(merged.rows) };
+      tf.dispose(parts);
+    }
     this.sums = {};
+    this.rowParts = {};
     this.count = 0;
     return out;
   }
 
   dispose(): void {
     for (const s of Object.values(this.sums)) s.dispose();
+    for (const parts of Object.values(this.rowParts)) tf.dispose(parts);
     this.sums = {};
+    this.rowParts = {};
     this.count = 0;
   }
 }

@@ -4,7 +4,7 @@
 //   checkpoint.bin   every array's raw little-endian bytes (float32 or int32), concatenated in the
 //                    index's order: weights/<name>, adam_m/<name>, adam_v/<name> (names sorted),
 //                    then bank/<i>/emb and bank/<i>/ids per memory-bank step, oldest first
-//   checkpoint.json  { format, byteLength, sha256 (of checkpoint.bin), cursor, optimizerStep, rng,
+//   checkpoint.json  { format, byteLength, sha256 (of checkpoint.bin), cursor, optimizerStep, optimizerSumSq?, rng,
 //                    arrays: [{ key, dtype, shape, offset (bytes) }], meta }
 // Same state → same bytes (sorted names, no timestamps). loadCheckpoint checks the format, length,
 // checksum and every entry's bounds, and reports a partial or corrupt folder as a UserError.
@@ -58,6 +58,7 @@ interface CheckpointIndex {
   sha256: string;
   cursor: TrainCursor;
   optimizerStep: number;
+  optimizerSumSq?: Record<string, number>; // AdamWState.sumSq: Σp² of each row-sparse table (absent when none)
   rng: Record<string, number[]>;
   arrays: ArrayEntry[];
   meta: Record<string, unknown>;
@@ -95,7 +96,8 @@ export function serializeCheckpoint(c: TrainCheckpoint): { index: CheckpointInde
   }
   const sha256 = createHash('sha256').update(bytes).digest('hex');
   const index: CheckpointIndex = {
-    format: CHECKPOINT_FORMAT, byteLength: offset, sha256, cursor: c.cursor, optimizerStep: c.optimizer.step, rng: c.rng, arrays: entries, meta: c.meta,
+    format: CHECKPOINT_FORMAT, byteLength: offset, sha256, cursor: c.cursor, optimizerStep: c.optimizer.step,
+    ...(c.optimizer.sumSq !== undefined ? { optimizerSumSq: c.optimizer.sumSq } : {}), rng: c.rng, arrays: entries, meta: c.meta,
   };
   return { index, bytes };
 }
@@ -140,7 +142,7 @@ export function loadCheckpoint(dir: string): TrainCheckpoint {
     throw new UserError(`checkpoint ${binPath} is corrupt: its sha256 does not match ${INDEX}`);
   }
   const c: TrainCheckpoint = {
-    weights: {}, optimizer: { step: index.optimizerStep, m: {}, v: {} }, cursor: index.cursor, rng: index.rng, bank: { entries: [] }, meta: index.meta,
+    weights: {}, optimizer: { step: index.optimizerStep, m: {}, v: {}, ...(index.optimizerSumSq !== undefined ? { sumSq: index.optimizerSumSq } : {}) }, cursor: index.cursor, rng: index.rng, bank: { entries: [] }, meta: index.meta,
   };
   const bankIds: Int32Array[] = [];
   const bankEmb: HostTensor[] = [];

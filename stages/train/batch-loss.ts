@@ -17,6 +17,7 @@ import type { SequenceModel } from '../../core/model/sequence-model.ts';
 import type { CutBatch } from '../../core/sequences/cut-batch.ts';
 import type { ItemStore } from '../../core/sequences/item-store.ts';
 import type { NamedGrads } from '../../core/train/adamw.ts';
+import type { RowSparseGrad, RowTape } from '../../core/train/row-tape.ts';
 import type { SampledNegatives } from '../../core/train/sampled-softmax.ts';
 import { type InfoNceParams, type NegativeBank, positionWeights, streamedInfoNce } from '../../core/train/infonce.ts';
 
@@ -78,17 +79,33 @@ function isCatalogue(ids: Int32Array): boolean {
   return true;
 }
 
-/** Forward + backward of one micro-batch; `memory` are the bank's detached negatives. */
-export function batchLoss(
-  model: SequenceModel,
-  store: ItemStore,
-  cb: CutBatch,
-  negativeIds: Int32Array,
-  memory: NegativeBank[],
-  s: LossSettings,
-  dropoutSeed: number,
-  proposal?: SampledNegatives,
-): BatchLossResult {
+/** What a row-sparse step needs from the optimizer (AdamW with rowSparse tables). */
+export interface RowTables {
+  rowTape(): RowTape | null;
+  readRows(name: string, ids: tf.Tensor): tf.Tensor;
+  sumOfSquares(name: string): tf.Scalar;
+}
+
+export interface BatchLossInput {
+  model: SequenceModel;
+  store: ItemStore;
+  cb: CutBatch;
+  negativeIds: Int32Array;
+  memory: NegativeBank[]; // the bank's detached negatives
+  settings: LossSettings;
+  dropoutSeed: number;
+  proposal?: SampledNegatives; // loss_negatives sampled
+  /** embedding_updates sparse: the optimizer, whose tape serves the row-sparse tables' rows and keeps their gradients as rows */
+  rowTables?: RowTables;
+}
+
+/**
+ * Forward + backward of one micro-batch. With row-sparse tables the gradient of each is a RowSparseGrad
+ * (core/train/row-tape.ts), and l2_emb's penalty l2·‖W‖ on such an item table takes ‖W‖ from the optimizer's Σp²
+ * and adds its gradient l2·W_r/‖W‖ to the rows the step touched only (lazy, as the update).
+ */
+export function batchLoss(input: BatchLossInput): BatchLossResult {
+  const { model, store, cb, negativeIds, memory, settings: s, dropoutSeed, proposal } = input;
   const { batch, positives } = cb;
   const { weights: p, config: c } = model;
   const [B, N, D] = [batch.batchSize, batch.seqLen, c.hiddenUnits];
@@ -115,32 +132,60 @@ export function batchLoss(
     targetIds.set(negativeIds, M);
   }
   const targets = store.targetItems(targetIds);
+  const tape = input.rowTables?.rowTape() ?? null;
   const names = p.names();
-  const vars = names.map((n) => p.get(n));
-  const itemTables = names.filter((n) => p.kinds.get(n) === 'itemEmbedding').map((n) => p.get(n));
+  const denseNames = names.filter((n) => !tape?.has(n));
+  const vars = [...denseNames.map((n) => p.get(n)), ...(tape ? [tape.anchor] : [])];
+  const itemTables = names.filter((n) => p.kinds.get(n) === 'itemEmbedding');
 
   const kept: { negatives?: tf.Tensor2D } = {};
-  const { value, grads } = tf.variableGrads(() => {
-    const encoded = model.encodeSequencesAndTargets(batch, targets, { training: true, seed: dropoutSeed }); // one item-table lookup
-    const states = tf.reshape(encoded.states, [B * N, D]); // [B·N, D]
-    const query = gatherRows(states, tf.tensor1d(at, 'int32')) as tf.Tensor2D; // [M, D]
-    const items = encoded.items as tf.Tensor2D; // mixed: [M + K, D]; all_items: [V, D], row k = item k + 1; sampled: [U, D]
-    const positive = columns
-      ? (gatherRows(items, tf.tensor1d(columns.positiveColumn, 'int32')) as tf.Tensor2D) // [M, D]
-      : (tf.slice(items, [0, 0], [M, D]) as tf.Tensor2D); // [M, D]
-    const negative = columns ? items : (tf.slice(items, [M, 0], [K, D]) as tf.Tensor2D); // [K, D]
-    kept.negatives = tf.keep(negative);
-    const banks = negativeBanks(negative, columns?.ids ?? negativeIds, positive, positiveIds, memory, s.loss_negatives, columns?.logQ);
-    let loss: tf.Scalar = streamedInfoNce({ query, positive, positiveIds, positiveActions, weights, banks, excluded: positives.seen }, s);
-    for (const table of itemTables) if (s.l2_emb > 0) loss = tf.add(loss, tf.mul(tf.norm(table), s.l2_emb));
-    return loss;
-  }, vars);
+  p.rowSource = tape;
+  let result: { value: tf.Scalar; grads: Record<string, tf.Tensor> };
+  try {
+    result = tf.variableGrads(() => {
+      const encoded = model.encodeSequencesAndTargets(batch, targets, { training: true, seed: dropoutSeed }); // one item-table lookup
+      const states = tf.reshape(encoded.states, [B * N, D]); // [B·N, D]
+      const query = gatherRows(states, tf.tensor1d(at, 'int32')) as tf.Tensor2D; // [M, D]
+      const items = encoded.items as tf.Tensor2D; // mixed: [M + K, D]; all_items: [V, D], row k = item k + 1; sampled: [U, D]
+      const positive = columns
+        ? (gatherRows(items, tf.tensor1d(columns.positiveColumn, 'int32')) as tf.Tensor2D) // [M, D]
+        : (tf.slice(items, [0, 0], [M, D]) as tf.Tensor2D); // [M, D]
+      const negative = columns ? items : (tf.slice(items, [M, 0], [K, D]) as tf.Tensor2D); // [K, D]
+      kept.negatives = tf.keep(negative);
+      const banks = negativeBanks(negative, columns?.ids ?? negativeIds, positive, positiveIds, memory, s.loss_negatives, columns?.logQ);
+      let loss: tf.Scalar = streamedInfoNce({ query, positive, positiveIds, positiveActions, weights, banks, excluded: positives.seen }, s);
+      for (const name of itemTables) if (s.l2_emb > 0 && !tape?.has(name)) loss = tf.add(loss, tf.mul(tf.norm(p.get(name)), s.l2_emb));
+      return loss;
+    }, vars);
+  } catch (e) {
+    tape?.dispose();
+    throw e;
+  } finally {
+    p.rowSource = null;
+  }
+  const { value, grads } = result;
   const named: NamedGrads = {};
-  names.forEach((n, i) => {
-    const g = grads[vars[i]!.name];
+  denseNames.forEach((n) => {
+    const g = grads[p.vars.get(n)!.name];
     if (g !== undefined) named[n] = g;
   });
-  const loss = value.dataSync()[0]!;
+  let loss = value.dataSync()[0]!;
   value.dispose();
+  if (tape !== null) {
+    grads[tape.anchor.name]?.dispose();
+    Object.assign(named, tape.collect());
+    if (s.l2_emb > 0) for (const name of itemTables) if (tape.has(name)) loss += rowPenalty(input.rowTables!, named[name] as RowSparseGrad | undefined, name, s.l2_emb);
+  }
   return { loss, grads: named, negatives: kept.negatives!, positives: M };
+}
+
+/** l2·‖W‖ of a row-sparse table: its value, and its gradient l2·W_r/‖W‖ added to the rows the step touched (g). */
+function rowPenalty(rows: RowTables, g: RowSparseGrad | undefined, name: string, l2: number): number {
+  const norm = Math.sqrt(rows.sumOfSquares(name).dataSync()[0]!);
+  if (g !== undefined) {
+    const withPenalty = tf.tidy(() => tf.add(g.rows, tf.mul(rows.readRows(name, g.ids), l2 / norm)) as tf.Tensor2D);
+    g.rows.dispose();
+    g.rows = withPenalty;
+  }
+  return l2 * norm;
 }

@@ -21,7 +21,7 @@ runStage('train', async () => {
     'maxlen', 'hidden_units', 'num_blocks', 'num_heads', 'linear_dim', 'attention_dim', 'dropout_rate',
     'use_rope', 'rope_theta', 'rope_partial_dim', 'attn_norm', 'load_time_intervals', 'tower_init', 'train_windows',
     'batch_size', 'grad_accum_steps', 'lr', 'weight_decay', 'warmup_ratio', 'clip_norm', 'l2_emb', 'num_epochs',
-    'temperature', 'loss_negatives', 'train_exclude_history', 'num_negatives', 'neg_cache_steps', 'neg_cache_on_cpu', 'margin_click', 'margin_conv', 'pos_weight_a',
+    'temperature', 'loss_negatives', 'train_exclude_history', 'embedding_updates', 'num_negatives', 'neg_cache_steps', 'neg_cache_on_cpu', 'margin_click', 'margin_conv', 'pos_weight_a',
     'grad_checkpoint', 'ckpt_every', 'bf16_autocast', 'adamw_8bit',
     'ckpt_every_steps', 'eval_every_steps', 'early_stop_patience', 'resume', 'state_dict_path', 'exclude_history', 'eval_item_chunk',
   ]);

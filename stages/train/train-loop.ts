@@ -6,6 +6,7 @@
 // Score (early-stop.ts). Resuming from a checkpoint replays nothing: every random choice is a
 // function of the seed and the position in the run, or restored RNG state, and the patience count
 // is a function of the validation log the checkpoint holds.
+import * as tf from '@tensorflow/tfjs';
 import { existsSync } from 'node:fs';
 import { UserError } from '../../core/stage/errors.ts';
 import type { ModelConfig } from '../../core/model/config.ts';
@@ -20,6 +21,7 @@ import { SampledNegatives } from '../../core/train/sampled-softmax.ts';
 import { type CosineSchedule, cosineLr, warmupSteps } from '../../core/train/schedule.ts';
 import { type LossSettings, batchLoss } from './batch-loss.ts';
 import { resolveNegatives, sampledColumns } from './negatives-choice.ts';
+import { ITEM_TABLE } from '../../core/model/tokens.ts';
 import { improves, shouldStop } from './early-stop.ts';
 import { bestModelDir, checkpointDir, finalModelDir, removeStaleTemps } from './model-dir.ts';
 import type { TrainData } from './train-data.ts';
@@ -55,7 +57,7 @@ export interface TrainResult {
 export async function train(run: TrainRun): Promise<TrainResult> {
   const { params: p, config: c, data, modelDir } = run;
   removeStaleTemps(modelDir);
-  const state = freshState(c, p);
+  const state = freshState(c, p, resolveNegatives(p.loss_negatives, data.store.count, p));
   try {
     const ckDir = checkpointDir(modelDir);
     let resumedFrom: number | null = null;
@@ -77,6 +79,10 @@ export async function train(run: TrainRun): Promise<TrainResult> {
       const [n, cols] = [data.store.count, sampledColumns(p)];
       run.log(`[train] loss_negatives auto: ${resolveNegatives('auto', n, p)} (${n} items ${n <= cols ? '<=' : '>'} ${cols}, the most a sampled step touches)`);
     }
+    const rowSparse = state.optimizer.rowSparseNames();
+    const others = rowSparse.filter((n) => n !== ITEM_TABLE).length;
+    const which = `${rowSparse.includes(ITEM_TABLE) ? `the item table${others > 0 ? ' and ' : ''}` : ''}${others > 0 ? `${others} other lookup table${others === 1 ? '' : 's'}` : ''}`;
+    run.log(`[train] embedding_updates ${p.embedding_updates}: ${rowSparse.length > 0 ? `row-sparse updates of ${which}` : 'every table dense'}`);
     if (resumedFrom !== null && stopRequested(state, p) && resumedFrom < totalSteps) run.log(`[train] the checkpoint's run had already stopped early at step ${resumedFrom}: nothing left to train`);
     for (let epoch = state.cursor.epoch; epoch < p.num_epochs && !stopRequested(state, p); epoch++) {
       await runEpoch(run, state, epoch, perEpoch, schedule, startStep);
@@ -93,6 +99,7 @@ export async function train(run: TrainRun): Promise<TrainResult> {
       run.log(`[train] stopped early at step ${stoppedAt} of ${totalSteps}: no better validation Score in ${p.early_stop_patience} validation(s)${since}`);
     }
     if (data.validCount === 0) run.log('[train] no validation targets: best/ holds the final weights');
+    state.optimizer.flush(); // the row-sparse tables' last rows into the model's variables
     if (state.log.best === null) await state.model.save(bestModelDir(modelDir));
     await state.model.save(finalModelDir(modelDir));
     return { log: state.log, totalSteps, resumedFrom, stepsRun: state.cursor.step - startStep, stoppedAt };
@@ -122,7 +129,7 @@ async function runEpoch(run: TrainRun, s: TrainState, epoch: number, perEpoch: n
       if (p.train_exclude_history) cb.positives.seen = seenBeforePositives(cuts, shard, cb);
       const negativeIds = allItems ?? (proposal ? proposal.draw(p.num_negatives, s.negativesRng) : run.sampler.draw(p.num_negatives, s.negativesRng));
       const dropoutSeed = new Rng(p.seed, DROPOUT_STREAM + epoch * perEpoch + b).nextU32();
-      const r = batchLoss(s.model, data.store, cb, negativeIds, s.bank.banks(), settings, dropoutSeed, proposal);
+      const r = batchLoss({ model: s.model, store: data.store, cb, negativeIds, memory: s.bank.banks(), settings, dropoutSeed, proposal, rowTables: s.optimizer });
       if (settings.loss_negatives === 'mixed') s.bank.push(r.negatives, negativeIds); // only mixed reads the memory bank
       r.negatives.dispose();
       if (!Number.isFinite(r.loss)) {
@@ -173,7 +180,7 @@ function lastCheckpoint(modelDir: string): string {
 }
 
 function disposeGrads(g: NamedGrads): void {
-  for (const t of Object.values(g)) t.dispose();
+  tf.dispose(Object.values(g)); // dense tensors and row-sparse gradients alike
 }
 
 /** steps/s counts only this process's steps (a resumed run starts its clock at the checkpoint). */
@@ -195,6 +202,7 @@ function stopRequested(s: TrainState, p: TrainParams): boolean {
 async function evaluate(run: TrainRun, s: TrainState, epoch: number): Promise<void> {
   const { params: p, data } = run;
   if (data.validCount === 0) return;
+  s.optimizer.flush(); // validation reads the model's variables
   const m = validate(s.model, data, { batchSize: p.batch_size, excludeHistory: p.exclude_history, itemChunk: p.eval_item_chunk });
   const row: EvalRow = { step: s.cursor.step, epoch: epoch + 1, train_loss: lossSinceLastEval(s.log), ...m };
   s.log.evals.push(row);

@@ -11,6 +11,8 @@ import { Rng } from '../../core/random/rng.ts';
 import { AdamW, decayFromKinds } from '../../core/train/adamw.ts';
 import { type TrainCursor, assignCheckpointWeights, loadCheckpoint, readWeights, saveCheckpoint } from '../../core/train/checkpoint.ts';
 import { MemoryBank } from '../../core/train/memory-bank.ts';
+import { rowSparseTables } from './embedding-updates.ts';
+import type { LossSettings } from './batch-loss.ts';
 import { type TrainLog, emptyTrainLog } from './train-log.ts';
 import type { TrainParams } from './train-params.ts';
 
@@ -30,8 +32,11 @@ export interface TrainState {
   log: TrainLog;
 }
 
-/** A fresh state: seeded init, then state_dict_path's weights when given. */
-export function freshState(c: ModelConfig, p: TrainParams): TrainState {
+/**
+ * A fresh state: seeded init, then state_dict_path's weights when given; AdamW updates lookup tables row-sparse
+ * as embedding_updates says for the loss's resolved negatives (embedding-updates.ts).
+ */
+export function freshState(c: ModelConfig, p: TrainParams, negatives: LossSettings['loss_negatives']): TrainState {
   const model = initModel(c, p.seed);
   const weights = model.weights;
   if (p.state_dict_path !== '') {
@@ -47,7 +52,7 @@ export function freshState(c: ModelConfig, p: TrainParams): TrainState {
   return {
     model,
     vars,
-    optimizer: new AdamW(vars, { weightDecay: p.weight_decay, decays: decayFromKinds(weights.kinds) }),
+    optimizer: new AdamW(vars, { weightDecay: p.weight_decay, decays: decayFromKinds(weights.kinds), rowSparse: rowSparseTables(weights, p.embedding_updates, negatives) }),
     bank: new MemoryBank(p.neg_cache_steps),
     negativesRng: new Rng(p.seed, NEGATIVES_STREAM),
     cursor: { step: 0, epoch: 0, batch: 0 },
@@ -82,6 +87,7 @@ export function restoreState(s: TrainState, dir: string, p: TrainParams): void {
 }
 
 export async function saveState(s: TrainState, dir: string, p: TrainParams): Promise<void> {
+  s.optimizer.flush(); // the row-sparse tables' rows into the variables readWeights reads
   await saveCheckpoint(dir, {
     weights: readWeights(s.vars),
     optimizer: s.optimizer.exportState(),

@@ -84,9 +84,9 @@ test('profiles/sparse.yaml is a complete, valid params file: the sparse shape, i
 test("profiles/seed-cpu.yaml: the defaults with the seed's recipe (mixed negatives over every item, std-0.02 towers, last windows, 3 epochs, no early stopping)", () => {
   const file = new URL('../../../profiles/seed-cpu.yaml', import.meta.url).pathname;
   const seed = loadParams(Object.keys(PARAM_TYPES) as (keyof typeof PARAM_TYPES)[], file) as Record<string, unknown>;
-  const recipe = { loss_negatives: 'mixed', train_exclude_history: false, tower_init: 'trunc_normal', train_windows: 'last', num_epochs: 3, early_stop_patience: 0 };
+  const recipe = { loss_negatives: 'mixed', train_exclude_history: false, embedding_updates: 'dense', tower_init: 'trunc_normal', train_windows: 'last', num_epochs: 3, early_stop_patience: 0 };
   assert.deepEqual(Object.fromEntries(Object.keys(recipe).map((k) => [k, seed[k]])), recipe);
   for (const key of Object.keys(PARAM_TYPES).filter((k) => !(k in recipe))) assert.deepEqual(seed[key], shipped[key], `${key} is the default`);
-  const gpu = loadParams(['loss_negatives', 'train_exclude_history', 'tower_init', 'train_windows'], new URL('../../../profiles/seed-gpu.yaml', import.meta.url).pathname);
-  assert.deepEqual(gpu, { loss_negatives: 'mixed', train_exclude_history: false, tower_init: 'trunc_normal', train_windows: 'last' }, 'the seed GPU profile keeps the seed recipe too');
+  const gpu = loadParams(['loss_negatives', 'train_exclude_history', 'embedding_updates', 'tower_init', 'train_windows'], new URL('../../../profiles/seed-gpu.yaml', import.meta.url).pathname);
+  assert.deepEqual(gpu, { loss_negatives: 'mixed', train_exclude_history: false, embedding_updates: 'dense', tower_init: 'trunc_normal', train_windows: 'last' }, 'the seed GPU profile keeps the seed recipe too');
 });

@@ -98,6 +98,33 @@ test('SIGKILL after a checkpoint, then resume: true → the same final metrics a
   assert.deepEqual(outputs('run-c'), outputs('run-a'));
 });
 
+test('embedding_updates: sparse learns, is unchanged by validating and checkpointing every step, and resumes after SIGKILL to the same outputs', async () => {
+  const SPARSE = { num_epochs: 3, embedding_updates: 'sparse' };
+  const m = await train('run-sparse', SPARSE);
+  const log = readText(join(a.dir, 'run-sparse', 'plots', 'steps.tsv'));
+  const steps = readTsv(join(a.dir, 'run-sparse', 'plots', 'steps.tsv'));
+  assert.ok(meanLossOf(steps, 3) < meanLossOf(steps, 1), `mean loss epoch 1 ${meanLossOf(steps, 1)} → epoch 3 ${meanLossOf(steps, 3)}`);
+  // every validation and checkpoint flushes the tables into the variables: that must not change what training does
+  await train('run-sparse-side', { ...SPARSE, eval_every_steps: 1, ckpt_every_steps: 1 });
+  assert.equal(readText(join(a.dir, 'run-sparse-side', 'plots', 'steps.tsv')), log);
+  const out = join(a.dir, 'run-sparse-kill');
+  const params = writeParams(a.dir, 'run-sparse-kill.yaml', { ...SPARSE, ckpt_every_steps: 3, resume: true });
+  const index = join(out, 'model', 'checkpoint', 'checkpoint.json');
+  const child = startStage('train', trainArgs(a, out), params);
+  child.stderr!.resume();
+  const exited = new Promise((resolve) => child.on('close', resolve));
+  while (!existsSync(index) && child.exitCode === null) await new Promise((r) => setTimeout(r, 5));
+  child.kill('SIGKILL');
+  await exited;
+  const checkpoint = JSON.parse(readText(index)) as { cursor: { step: number }; optimizerSumSq?: Record<string, number> };
+  assert.ok(checkpoint.cursor.step < m.steps, `killed at step ${checkpoint.cursor.step} of ${m.steps}`);
+  assert.ok(Object.keys(checkpoint.optimizerSumSq ?? {}).includes('emb.item'), 'the checkpoint keeps the row-sparse tables\' Σp²');
+  const r = await runStage('train', trainArgs(a, out), params);
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stderr, /embedding_updates sparse: row-sparse updates of the item table and \d+ other lookup tables/);
+  assert.deepEqual(outputs('run-sparse-kill'), outputs('run-sparse'));
+});
+
 test('a NaN loss stops training with an error naming the step', async () => {
   const r = await runStage('train', trainArgs(a, join(a.dir, 'run-nan')), writeParams(a.dir, 'run-nan.yaml', { lr: 1e30, warmup_ratio: 0, num_epochs: 1 }));
   assert.equal(r.code, 1);
