@@ -7,6 +7,10 @@
 // item table is 50k×64 like the peer's. Each backend runs in its own child process (libtensorflow
 // reads TF_ENABLE_ONEDNN_OPTS once, at load). Prints one table of medians; nothing is written.
 // Run: npx tsx bench/train-step.ts [--backends wasm,tensorflow,torch] [--steps 10] [--warmup 3] [--repeats 1]
+//      [--items 50000[,4800000]]  (item table sizes, each measured in the same run; default 50000)
+//      [--updates dense,sparse]   (our embedding updates per row: embedding_updates dense = AdamW over every row,
+//      sparse = lazy AdamW on the rows a step read (stages/train/embedding-updates.ts auto rule); the PyTorch
+//      peer runs its dense AdamW and its sparse alternative, nn.Embedding(sparse=True) + SparseAdam, beside them)
 //      (also: tensorflow-noonednn = TF_ENABLE_ONEDNN_OPTS=0,
 //      torch-1thread = OMP_NUM_THREADS=1; the ratio column uses the fastest torch row)
 //      npx tsx bench/train-step.ts --child tensorflow --profile   (per-phase timing of one backend)
@@ -29,12 +33,15 @@ import { initModel } from '../core/model/sequence-model.ts';
 import type { ModelWeights } from '../core/model/model-weights.ts';
 import { randomBatch, randomTargets } from '../test/helpers/random-batch.ts';
 import { Rng } from '../core/random/rng.ts';
-import { AdamW, decayFromKinds, type NamedGrads } from '../core/train/adamw.ts';
+import { AdamW, decayFromKinds } from '../core/train/adamw.ts';
+import { modelGrads } from '../core/train/model-grads.ts';
+import { isRowSparse } from '../core/train/row-tape.ts';
+import { rowSparseTables } from '../stages/train/embedding-updates.ts';
 import { type InfoNceParams, streamedInfoNce } from '../core/train/infonce.ts';
 
 const B = 64;
 const N = 100; // tokens per sequence: the user token + 99 items (the peer: 100 items)
-const ITEMS = 50_000;
+const DEFAULT_ITEMS = 50_000;
 const NEGATIVES = 512;
 const LR = 2e-3;
 const WEIGHT_DECAY = 0.01;
@@ -45,12 +52,15 @@ const NO_FEATURES = {
   timeDiscrete: [], timeContinuous: [], dynamicDiscrete: [], dynamicContinuous: [], arrayLen: 1,
 };
 
-export const RACE_CONFIG: ModelConfig = validateModelConfig({
-  itemVocab: ITEMS + 1, maxlen: N - 1, hiddenUnits: 64, numBlocks: 2, numHeads: 4, dropoutRate: 0.2, loadTimeIntervals: true,
+/** The race's model at `items` items. */
+export function raceConfig(items: number): ModelConfig {
+  return validateModelConfig({
+  itemVocab: items + 1, maxlen: N - 1, hiddenUnits: 64, numBlocks: 2, numHeads: 4, dropoutRate: 0.2, loadTimeIntervals: true,
   fieldDim: 64, towerInit: 'trunc_normal', numActions: 3, features: NO_FEATURES,
   encoder: { type: 'hstu', linearDim: 16, attentionDim: 16, useRope: true, ropeTheta: 10000, ropePartialDim: 8, attnNorm: 'padded', timeBuckets: 128 },
   ...JSON.parse(process.env['RACE_OVERRIDE'] ?? '{}'),
-});
+  });
+}
 
 interface Result {
   backend: string;
@@ -74,14 +84,14 @@ function raceLengths(): number[] {
 }
 
 /** Every real position has a positive (the next item; random after the last), as in the peer. */
-function positivesOf(itemIdx: Int32Array, tokenType: Int32Array, rng: Rng): { at: Int32Array; ids: Int32Array } {
+function positivesOf(itemIdx: Int32Array, tokenType: Int32Array, rng: Rng, items: number): { at: Int32Array; ids: Int32Array } {
   const at: number[] = [];
   const ids: number[] = [];
   for (let s = 0; s < B; s++) {
     for (let t = 0; t < N; t++) {
       if (tokenType[s * N + t] === TOKEN_PAD) continue;
       at.push(s * N + t);
-      ids.push(t + 1 < N ? itemIdx[s * N + t + 1]! : 1 + rng.int(ITEMS));
+      ids.push(t + 1 < N ? itemIdx[s * N + t + 1]! : 1 + rng.int(items));
     }
   }
   return { at: Int32Array.from(at), ids: Int32Array.from(ids) };
@@ -96,26 +106,26 @@ interface RaceStep {
 }
 
 /** The model, optimizer and a fixed batch on the current backend; each step draws fresh negatives. */
-function makeRaceStep(): RaceStep {
-  const c = RACE_CONFIG;
+function makeRaceStep(items: number, updates: 'dense' | 'sparse'): RaceStep {
+  const c = raceConfig(items);
   const model = initModel(c, 1);
   const w: ModelWeights = model.weights;
   const names = w.names();
-  const optimizer = new AdamW(Object.fromEntries(names.map((n) => [n, w.get(n)])), { weightDecay: WEIGHT_DECAY, decays: decayFromKinds(w.kinds) });
+  const rowSparse = rowSparseTables(w, updates === 'sparse' ? 'auto' : 'dense', 'sampled');
+  const optimizer = new AdamW(Object.fromEntries(names.map((n) => [n, w.get(n)])), { weightDecay: WEIGHT_DECAY, decays: decayFromKinds(w.kinds), rowSparse });
   const batch = randomBatch(c, 2, B, N, raceLengths());
   const rng = new Rng(3);
-  const { at, ids: positiveIds } = positivesOf(batch.itemIdx, batch.tokenType, rng);
+  const { at, ids: positiveIds } = positivesOf(batch.itemIdx, batch.tokenType, rng, items);
   const M = at.length;
   const weights = new Float32Array(M).fill(1);
   const actions = new Int32Array(M);
   let stepCount = 0;
   const step = (profile: boolean) => {
     const seed = stepCount++;
-    const negativeIds = Int32Array.from({ length: NEGATIVES }, () => 1 + rng.int(ITEMS));
+    const negativeIds = Int32Array.from({ length: NEGATIVES }, () => 1 + rng.int(items));
     const targets = randomTargets(c, 4, M + NEGATIVES);
     targets.itemIdx.set(positiveIds);
     targets.itemIdx.set(negativeIds, M);
-    const vars = names.map((n) => w.get(n));
     const lossOf = (): tf.Scalar => {
       const encoded = model.encodeSequencesAndTargets(batch, targets, { training: true, seed }); // as stages/train/batch-loss.ts
       const states = tf.reshape(encoded.states, [B * N, c.hiddenUnits]); // [B·N, D]
@@ -129,16 +139,14 @@ function makeRaceStep(): RaceStep {
     const tStart = performance.now();
     if (profile) tf.tidy(() => void lossOf().dataSync()); // forward alone (its own pass: the tape is not kept)
     const t0 = performance.now();
-    const { value, grads } = tf.variableGrads(lossOf, vars);
-    const named: NamedGrads = {};
-    names.forEach((n, i) => { named[n] = grads[vars[i]!.name]!; });
+    const { value, grads } = modelGrads(w, lossOf, optimizer.rowTape());
     const loss = value.dataSync()[0]!;
-    if (profile) for (const g of Object.values(named)) (g as tf.Tensor).dataSync(); // wait for every gradient kernel
+    if (profile) for (const g of Object.values(grads)) (isRowSparse(g) ? g.rows : g).dataSync(); // wait for every gradient kernel
     const tGrad = performance.now();
-    optimizer.step(named, LR, CLIP);
-    if (profile) names.forEach((n) => w.get(n).dataSync());
+    optimizer.step(grads, LR, CLIP);
+    if (profile) names.filter((n) => !rowSparse.includes(n)).forEach((n) => w.get(n).dataSync());
     const t1 = performance.now();
-    tf.dispose([value, ...Object.values(named)]);
+    tf.dispose([value, Object.values(grads)]);
     if (!Number.isFinite(loss)) throw new Error(`non-finite loss at step ${seed}`);
     const phases = profile ? { forward: t0 - tStart, backward: tGrad - t0 - (t0 - tStart), optimizer: t1 - tGrad } : null;
     return { ms: t1 - t0, phases, loss };
@@ -147,8 +155,7 @@ function makeRaceStep(): RaceStep {
 }
 
 /** Runs warmup + measured steps on the current backend; returns per-step ms (and, if asked, phases). */
-function runSteps(warmup: number, steps: number, profile: boolean): { ms: number[]; phases: PhaseTimes[]; loss: number } {
-  const race = makeRaceStep();
+function runSteps(race: RaceStep, warmup: number, steps: number, profile: boolean): { ms: number[]; phases: PhaseTimes[]; loss: number } {
   const ms: number[] = [];
   const phases: PhaseTimes[] = [];
   let loss = NaN;
@@ -164,8 +171,7 @@ function runSteps(warmup: number, steps: number, profile: boolean): { ms: number
 }
 
 /** Kernel time by op over one step (tf.profile), the top `top` kernels. */
-async function kernelProfile(top: number, byShape: boolean): Promise<string> {
-  const race = makeRaceStep();
+async function kernelProfile(race: RaceStep, top: number, byShape: boolean): Promise<string> {
   for (let i = 0; i < 2; i++) race.step(false);
   const info = await tf.profile(() => void race.step(false));
   race.dispose();
@@ -190,17 +196,21 @@ async function runChild(requested: BackendName): Promise<void> {
   const warmup = Number(arg('warmup', '3'));
   const steps = Number(arg('steps', '10'));
   const profile = process.argv.includes('--profile');
+  const items = Number(arg('items', String(DEFAULT_ITEMS)));
+  const updates = parseParam('embedding_updates', arg('updates', 'dense'), '--updates');
+  if (updates === 'auto') throw new Error('--updates: dense or sparse');
   if (process.argv.includes('--kernels')) {
-    process.stderr.write(`${await kernelProfile(Number(arg('top', '30')), process.argv.includes('--shapes'))}\n`);
+    process.stderr.write(`${await kernelProfile(makeRaceStep(items, updates), Number(arg('top', '30')), process.argv.includes('--shapes'))}\n`);
     return;
   }
   const numTensors = tf.memory().numTensors;
+  const race = makeRaceStep(items, updates);
   const cpu0 = process.cpuUsage();
-  const r = runSteps(warmup, steps, profile);
+  const r = runSteps(race, warmup, steps, profile);
   const cpu = process.cpuUsage(cpu0); // µs over warmup + measured steps: steadier than wall time on a loaded machine
   const leaked = tf.memory().numTensors - numTensors;
   const perStep = (us: number): string => (us / 1000 / (warmup + steps)).toFixed(0);
-  let detail = `loss ${r.loss.toFixed(3)}, ${leaked} tensors left, CPU/step user ${perStep(cpu.user)} + sys ${perStep(cpu.system)} ms`;
+  let detail = `loss ${r.loss.toFixed(3)}, ${leaked} tensors left, CPU/step user ${perStep(cpu.user)} + sys ${perStep(cpu.system)} ms, peak RSS ${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MB`;
   if (profile) {
     const f = median(r.phases.map((x) => x.forward));
     const b = median(r.phases.map((x) => x.backward));
@@ -208,7 +218,7 @@ async function runChild(requested: BackendName): Promise<void> {
     detail += `; forward ${f.toFixed(0)} ms, backward (fwd+bwd − fwd) ${b.toFixed(0)} ms, optimizer ${o.toFixed(0)} ms`;
   }
   const onednn = backend === 'tensorflow' ? `, TF_ENABLE_ONEDNN_OPTS=${process.env['TF_ENABLE_ONEDNN_OPTS']}` : '';
-  process.stdout.write(`${JSON.stringify({ backend: `${backend}${onednn}`, msPerStep: [median(r.ms)], detail })}\n`);
+  process.stdout.write(`${JSON.stringify({ backend: `${backend}${onednn}, ${updates} updates`, msPerStep: [median(r.ms)], detail })}\n`);
 }
 
 const HERE = fileURLToPath(new URL('.', import.meta.url));
@@ -226,11 +236,11 @@ function measureTfjs(backend: string, warmup: number, steps: number, extra: stri
   return JSON.parse(out.trim().split('\n').pop()!) as Result;
 }
 
-function measureTorch(warmup: number, steps: number, env?: NodeJS.ProcessEnv): Result {
+function measureTorch(items: number, sparse: boolean, warmup: number, steps: number, env?: NodeJS.ProcessEnv): Result {
   const python = `${REPO}.venv/bin/python`;
   if (!existsSync(python)) throw new Error('no .venv/bin/python (run bash bench/peers/setup.sh)');
-  const out = runChildProcess(python, [`${HERE}peers/hstu_step.py`, '--batch', String(B), '--seq-len', String(N), '--items', String(ITEMS),
-    '--negatives', String(NEGATIVES), '--warmup', String(warmup), '--steps', String(steps), '--json'], env);
+  const out = runChildProcess(python, [`${HERE}peers/hstu_step.py`, '--batch', String(B), '--seq-len', String(N), '--items', String(items),
+    '--negatives', String(NEGATIVES), '--warmup', String(warmup), '--steps', String(steps), '--json', ...(sparse ? ['--sparse'] : [])], env);
   return JSON.parse(out.trim().split('\n').pop()!) as Result;
 }
 
@@ -245,37 +255,55 @@ async function main(): Promise<void> {
   const warmup = Number(arg('warmup', '3'));
   const steps = Number(arg('steps', '10'));
   const repeats = Number(arg('repeats', '1'));
-  const results = new Map<string, Result>();
+  const sizes = arg('items', String(DEFAULT_ITEMS)).split(',').map(Number);
+  const updates = arg('updates', 'dense,sparse').split(',');
+  const log = (s: string): void => { process.stdout.write(`${s}\n`); };
+  log(`[bench/train-step] B=${B} N=${N} D=64, 2 blocks × 4 heads (dqk=dv=16), items ${sizes.join(' and ')} (×64 table), ${NEGATIVES} negatives, InfoNCE + AdamW; ` +
+    `warmup ${warmup}, ${steps} measured steps (wasm 1 + 3), ${repeats} repeat(s)`);
+  if (process.env['RACE_OVERRIDE']) log(`[bench/train-step] RACE_OVERRIDE=${process.env['RACE_OVERRIDE']} changes our model only, not the PyTorch peer's: the ratios compare different models`);
+  const results = new Map<string, Result>(); // by "items · backend"
   const loads: string[] = [];
   for (let r = 0; r < repeats; r++) {
-    for (const name of backends) {
-      loads.push(loadAverage());
-      let res: Result;
-      try {
-        if (name === 'torch') res = measureTorch(warmup, steps);
-        // One OpenMP thread: on a loaded 2-core machine torch's 2 spinning threads slow it ~15× [measured].
-        else if (name === 'torch-1thread') res = measureTorch(warmup, steps, { ...process.env, OMP_NUM_THREADS: '1' });
-        else if (name === 'tensorflow-noonednn') res = measureTfjs('tensorflow', warmup, steps, [], { ...process.env, TF_ENABLE_ONEDNN_OPTS: '0' });
-        else res = measureTfjs(name, name === 'wasm' ? 1 : warmup, name === 'wasm' ? Math.min(steps, 3) : steps); // wasm: ~4 s/step
-      } catch (err) {
-        process.stderr.write(`[bench/train-step] ${name}: ${(err as Error).message}\n`);
-        continue;
+    for (const items of sizes) {
+      for (const name of backends) {
+        // ours once per update mode; torch's dense AdamW and its sparse alternative (nn.Embedding(sparse=True) + SparseAdam)
+        for (const mode of updates) {
+          if (name === 'wasm' && mode === 'sparse' && items > DEFAULT_ITEMS) continue; // tensor rows copy the table: minutes a step
+          loads.push(loadAverage());
+          let res: Result;
+          try {
+            const sparse = mode === 'sparse';
+            if (name === 'torch') res = measureTorch(items, sparse, warmup, steps);
+            // One OpenMP thread: on a loaded 2-core machine torch's 2 spinning threads slow it ~15× [measured].
+            else if (name === 'torch-1thread') res = measureTorch(items, sparse, warmup, steps, { ...process.env, OMP_NUM_THREADS: '1' });
+            else {
+              const extra = ['--items', String(items), '--updates', mode];
+              if (name === 'tensorflow-noonednn') res = measureTfjs('tensorflow', warmup, steps, extra, { ...process.env, TF_ENABLE_ONEDNN_OPTS: '0' });
+              else res = measureTfjs(name, name === 'wasm' ? 1 : warmup, name === 'wasm' ? Math.min(steps, 3) : steps, extra); // wasm: ~4 s/step
+            }
+          } catch (err) {
+            process.stderr.write(`[bench/train-step] ${name} ${mode} at ${items} items: ${(err as Error).message}\n`);
+            continue;
+          }
+          const key = `${items}\t${res.backend}`;
+          const prev = results.get(key);
+          results.set(key, prev === undefined ? res : { ...res, msPerStep: [...prev.msPerStep, ...res.msPerStep] });
+        }
       }
-      const prev = results.get(res.backend);
-      results.set(res.backend, prev === undefined ? res : { ...res, msPerStep: [...prev.msPerStep, ...res.msPerStep] });
     }
   }
-  const torchRows = [...results.values()].filter((r) => r.backend.startsWith('torch')).map((r) => median(r.msPerStep));
-  const torchMs = torchRows.length === 0 ? NaN : Math.min(...torchRows); // the fastest torch configuration is the yardstick
   const tokens = B * N;
-  const log = (s: string): void => { process.stdout.write(`${s}\n`); };
-  log(`[bench/train-step] B=${B} N=${N} D=64, 2 blocks × 4 heads (dqk=dv=16), ${ITEMS}×64 item table, ${NEGATIVES} negatives, InfoNCE + AdamW; ` +
-    `warmup ${warmup}, ${steps} measured steps (wasm 1 + 3), ${repeats} repeat(s); load average before each run: ${loads.join(' / ')}`);
-  if (process.env['RACE_OVERRIDE']) log(`[bench/train-step] RACE_OVERRIDE=${process.env['RACE_OVERRIDE']} changes our model only, not the PyTorch peer's: the ratios compare different models`);
-  log(`${'backend'.padEnd(40)} ${'ms/step'.padStart(8)} ${'tokens/s'.padStart(9)} ${'vs torch'.padStart(8)}  per-repeat medians; detail`);
-  for (const r of results.values()) {
+  log(`load average before each run: ${loads.join(' / ')}`);
+  log(`${'items'.padStart(8)} ${'backend'.padEnd(56)} ${'ms/step'.padStart(8)} ${'tokens/s'.padStart(9)} ${'vs torch'.padStart(8)} ${`vs ${sizes[0]}`.padStart(9)}  per-repeat medians; detail`);
+  const msOf = (key: string): number => median(results.get(key)!.msPerStep);
+  for (const [key, r] of results) {
+    const [items] = key.split('\t');
     const ms = median(r.msPerStep);
-    log(`${r.backend.padEnd(40)} ${ms.toFixed(0).padStart(8)} ${Math.round(tokens / ms * 1000).toString().padStart(9)} ${(torchMs / ms).toFixed(2).padStart(7)}×  ` +
+    // the fastest torch configuration at the same size is the yardstick
+    const torchRows = [...results.entries()].filter(([k, x]) => k.startsWith(`${items}\t`) && x.backend.startsWith('torch')).map(([k]) => msOf(k));
+    const torchMs = torchRows.length === 0 ? NaN : Math.min(...torchRows);
+    const base = results.has(`${sizes[0]}\t${r.backend}`) ? msOf(`${sizes[0]}\t${r.backend}`) : NaN;
+    log(`${items!.padStart(8)} ${r.backend.padEnd(56)} ${ms.toFixed(0).padStart(8)} ${Math.round(tokens / ms * 1000).toString().padStart(9)} ${(torchMs / ms).toFixed(2).padStart(7)}× ${(ms / base).toFixed(2).padStart(8)}×  ` +
       `[${r.msPerStep.map((x) => x.toFixed(0)).join(', ')}]; ${r.detail}`);
   }
 }

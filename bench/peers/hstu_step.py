@@ -1,8 +1,8 @@
 """PyTorch CPU peer of one HSTU training step (SPEC §9), the yardstick for the tfjs backends.
 
-Shapes: B=64 sequences of L=100 tokens, D=64, 2 HSTU blocks x 4 heads (dqk = dv = 16), a 50k x 64 item
-table, 512 shared sampled negatives, InfoNCE (temperature 0.05, accidental hits masked), AdamW over every
-parameter. Ids-only tokens (no side features on either side).
+Shapes: B=64 sequences of L=100 tokens, D=64, 2 HSTU blocks x 4 heads (dqk = dv = 16), an --items x 64 item
+table (default 50k), 512 shared sampled negatives, InfoNCE (temperature 0.05, accidental hits masked), AdamW over every
+parameter (--sparse: the item table's gradient row-sparse and SparseAdam on it, PyTorch's own answer to large tables). Ids-only tokens (no side features on either side).
 Default architecture = ours (core/model) with ids only: the first real token of each sequence is a user token,
 tokens and target items go through the same feature towers (fields -> squeeze-excite -> Linear-ReLU-Linear; history
 fields: item id + action, target: item id, user: token type), one relative bias per block shared by the heads, FiLM by
@@ -12,6 +12,7 @@ Setup: bash bench/peers/setup.sh; run: .venv/bin/python bench/peers/hstu_step.py
 """
 import json
 import argparse
+import resource
 import math
 import statistics
 import time
@@ -76,10 +77,10 @@ class Tower(nn.Module):
 
 
 class Hstu(nn.Module):
-    def __init__(self, items: int, d: int, blocks: int, heads: int, dqk: int, dv: int, max_len: int, plain: bool):
+    def __init__(self, items: int, d: int, blocks: int, heads: int, dqk: int, dv: int, max_len: int, plain: bool, sparse: bool = False):
         super().__init__()
         self.plain = plain
-        self.item_emb = nn.Embedding(items + 1, d, padding_idx=0)  # 0 = pad
+        self.item_emb = nn.Embedding(items + 1, d, padding_idx=0, sparse=sparse)  # 0 = pad; sparse: a row-sparse gradient
         bias_heads = heads if plain else 1
         self.blocks = nn.ModuleList(HstuBlock(d, heads, dqk, dv, max_len, 8, bias_heads) for _ in range(blocks))
         self.norm_out = nn.LayerNorm(d)
@@ -145,11 +146,17 @@ def main() -> None:
     ap.add_argument("--warmup", type=int, default=3)
     ap.add_argument("--plain", action="store_true", help="ids-only HSTU without towers/FiLM/user token, per-head biases")
     ap.add_argument("--json", action="store_true", help="print one JSON line for bench/train-step.ts")
+    ap.add_argument("--sparse", action="store_true", help="the item table as nn.Embedding(sparse=True) updated by SparseAdam "
+                    "(lazy Adam on the rows a step touched, no weight decay); AdamW for the rest")
     args = ap.parse_args()
     torch.manual_seed(0)
     b, n = args.batch, args.seq_len
-    model = Hstu(args.items, d=64, blocks=2, heads=4, dqk=16, dv=16, max_len=n, plain=args.plain)
-    opt = torch.optim.AdamW(model.parameters(), lr=2e-3, weight_decay=0.01, fused=True)  # one kernel per tensor
+    model = Hstu(args.items, d=64, blocks=2, heads=4, dqk=16, dv=16, max_len=n, plain=args.plain, sparse=args.sparse)
+    table = [model.item_emb.weight] if args.sparse else []
+    rest = [p for p in model.parameters() if all(p is not t for t in table)]
+    opts = [torch.optim.AdamW(rest, lr=2e-3, weight_decay=0.01, fused=True)]  # one kernel per tensor
+    if args.sparse:
+        opts.append(torch.optim.SparseAdam(table, lr=2e-3))
 
     ids = torch.randint(1, args.items + 1, (b, n + 1))
     ids[: b // 4, : n // 2] = 0  # a quarter of the batch left-padded to half length
@@ -167,9 +174,11 @@ def main() -> None:
         neg_ids = torch.randint(1, args.items + 1, (args.negatives,))
         t0 = time.perf_counter()
         loss = info_nce(model, model(history, times, actions, is_user), target, neg_ids, temperature=0.05)
-        opt.zero_grad(set_to_none=True)
+        for opt in opts:
+            opt.zero_grad(set_to_none=True)
         loss.backward()
-        opt.step()
+        for opt in opts:
+            opt.step()
         if step >= args.warmup:
             times_ms.append((time.perf_counter() - t0) * 1e3)
         if not math.isfinite(loss.item()):
@@ -177,8 +186,10 @@ def main() -> None:
     med = statistics.median(times_ms)
     if args.json:
         arch = "plain" if args.plain else "our architecture"
-        print(json.dumps({"backend": f"torch {torch.__version__} ({arch}, {torch.get_num_threads()} threads)",
-                          "msPerStep": [med], "detail": f"loss {loss.item():.3f}"}))
+        update = "SparseAdam item table" if args.sparse else "AdamW"
+        rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        print(json.dumps({"backend": f"torch {torch.__version__} ({arch}, {torch.get_num_threads()} threads, {update})",
+                          "msPerStep": [med], "detail": f"loss {loss.item():.3f}, peak RSS {rss:.0f} MB"}))
         return
     print(f"[peer] torch {torch.__version__} CPU, {torch.get_num_threads()} threads: B={b} L={n} D=64 "
           f"2x4 heads, {args.items} items, {args.negatives} negatives: median {med:.0f} ms/step, "

@@ -17,6 +17,7 @@ import type { SequenceModel } from '../../core/model/sequence-model.ts';
 import type { CutBatch } from '../../core/sequences/cut-batch.ts';
 import type { ItemStore } from '../../core/sequences/item-store.ts';
 import type { NamedGrads } from '../../core/train/adamw.ts';
+import { modelGrads } from '../../core/train/model-grads.ts';
 import type { RowSparseGrad, RowTape } from '../../core/train/row-tape.ts';
 import type { SampledNegatives } from '../../core/train/sampled-softmax.ts';
 import { type InfoNceParams, type NegativeBank, positionWeights, streamedInfoNce } from '../../core/train/infonce.ts';
@@ -133,50 +134,30 @@ export function batchLoss(input: BatchLossInput): BatchLossResult {
   }
   const targets = store.targetItems(targetIds);
   const tape = input.rowTables?.rowTape() ?? null;
-  const names = p.names();
-  const denseNames = names.filter((n) => !tape?.has(n));
-  const vars = [...denseNames.map((n) => p.get(n)), ...(tape ? [tape.anchor] : [])];
-  const itemTables = names.filter((n) => p.kinds.get(n) === 'itemEmbedding');
+  const itemTables = p.names().filter((n) => p.kinds.get(n) === 'itemEmbedding');
 
   const kept: { negatives?: tf.Tensor2D } = {};
-  p.rowSource = tape;
-  let result: { value: tf.Scalar; grads: Record<string, tf.Tensor> };
-  try {
-    result = tf.variableGrads(() => {
-      const encoded = model.encodeSequencesAndTargets(batch, targets, { training: true, seed: dropoutSeed }); // one item-table lookup
-      const states = tf.reshape(encoded.states, [B * N, D]); // [B·N, D]
-      const query = gatherRows(states, tf.tensor1d(at, 'int32')) as tf.Tensor2D; // [M, D]
-      const items = encoded.items as tf.Tensor2D; // mixed: [M + K, D]; all_items: [V, D], row k = item k + 1; sampled: [U, D]
-      const positive = columns
-        ? (gatherRows(items, tf.tensor1d(columns.positiveColumn, 'int32')) as tf.Tensor2D) // [M, D]
-        : (tf.slice(items, [0, 0], [M, D]) as tf.Tensor2D); // [M, D]
-      const negative = columns ? items : (tf.slice(items, [M, 0], [K, D]) as tf.Tensor2D); // [K, D]
-      kept.negatives = tf.keep(negative);
-      const banks = negativeBanks(negative, columns?.ids ?? negativeIds, positive, positiveIds, memory, s.loss_negatives, columns?.logQ);
-      let loss: tf.Scalar = streamedInfoNce({ query, positive, positiveIds, positiveActions, weights, banks, excluded: positives.seen }, s);
-      for (const name of itemTables) if (s.l2_emb > 0 && !tape?.has(name)) loss = tf.add(loss, tf.mul(tf.norm(p.get(name)), s.l2_emb));
-      return loss;
-    }, vars);
-  } catch (e) {
-    tape?.dispose();
-    throw e;
-  } finally {
-    p.rowSource = null;
-  }
-  const { value, grads } = result;
-  const named: NamedGrads = {};
-  denseNames.forEach((n) => {
-    const g = grads[p.vars.get(n)!.name];
-    if (g !== undefined) named[n] = g;
-  });
+  const { value, grads } = modelGrads(p, () => {
+    const encoded = model.encodeSequencesAndTargets(batch, targets, { training: true, seed: dropoutSeed }); // one item-table lookup
+    const states = tf.reshape(encoded.states, [B * N, D]); // [B·N, D]
+    const query = gatherRows(states, tf.tensor1d(at, 'int32')) as tf.Tensor2D; // [M, D]
+    const items = encoded.items as tf.Tensor2D; // mixed: [M + K, D]; all_items: [V, D], row k = item k + 1; sampled: [U, D]
+    const positive = columns
+      ? (gatherRows(items, tf.tensor1d(columns.positiveColumn, 'int32')) as tf.Tensor2D) // [M, D]
+      : (tf.slice(items, [0, 0], [M, D]) as tf.Tensor2D); // [M, D]
+    const negative = columns ? items : (tf.slice(items, [M, 0], [K, D]) as tf.Tensor2D); // [K, D]
+    kept.negatives = tf.keep(negative);
+    const banks = negativeBanks(negative, columns?.ids ?? negativeIds, positive, positiveIds, memory, s.loss_negatives, columns?.logQ);
+    let loss: tf.Scalar = streamedInfoNce({ query, positive, positiveIds, positiveActions, weights, banks, excluded: positives.seen }, s);
+    for (const name of itemTables) if (s.l2_emb > 0 && !tape?.has(name)) loss = tf.add(loss, tf.mul(tf.norm(p.get(name)), s.l2_emb));
+    return loss;
+  }, tape);
   let loss = value.dataSync()[0]!;
   value.dispose();
-  if (tape !== null) {
-    grads[tape.anchor.name]?.dispose();
-    Object.assign(named, tape.collect());
-    if (s.l2_emb > 0) for (const name of itemTables) if (tape.has(name)) loss += rowPenalty(input.rowTables!, named[name] as RowSparseGrad | undefined, name, s.l2_emb);
+  if (tape !== null && s.l2_emb > 0) {
+    for (const name of itemTables) if (tape.has(name)) loss += rowPenalty(input.rowTables!, grads[name] as RowSparseGrad | undefined, name, s.l2_emb);
   }
-  return { loss, grads: named, negatives: kept.negatives!, positives: M };
+  return { loss, grads, negatives: kept.negatives!, positives: M };
 }
 
 /** l2·‖W‖ of a row-sparse table: its value, and its gradient l2·W_r/‖W‖ added to the rows the step touched (g). */

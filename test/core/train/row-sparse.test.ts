@@ -10,6 +10,7 @@ import { embed } from '../../../core/model/layers.ts';
 import { ModelWeights } from '../../../core/model/model-weights.ts';
 import { AdamW, type AdamWState, GradAccumulator, type NamedGrads } from '../../../core/train/adamw.ts';
 import { type RowSparseGrad, isRowSparse, mergeRowParts } from '../../../core/train/row-tape.ts';
+import { modelGrads } from '../../../core/train/model-grads.ts';
 import { Rng } from '../../../core/random/rng.ts';
 import { nativeAbsentReason } from '../../helpers/native.ts';
 
@@ -37,24 +38,9 @@ function lossOf(w: ModelWeights, ids: Int32Array): tf.Scalar {
 
 /** Gradients of one step: dense for every variable, or the table's as rows through the optimizer's tape. */
 function gradsOf(w: ModelWeights, ids: Int32Array, opt: AdamW): NamedGrads {
-  const tape = opt.rowTape();
-  const names = w.names().filter((n) => !tape?.has(n));
-  const vars = [...names.map((n) => w.get(n)), ...(tape ? [tape.anchor] : [])];
-  w.rowSource = tape;
-  let out: { value: tf.Scalar; grads: Record<string, tf.Tensor> };
-  try {
-    out = tf.variableGrads(() => lossOf(w, ids), vars);
-  } finally {
-    w.rowSource = null;
-  }
-  const named: NamedGrads = {};
-  for (const n of names) named[n] = out.grads[w.vars.get(n)!.name]!;
-  out.value.dispose();
-  if (tape) {
-    out.grads[tape.anchor.name]?.dispose();
-    Object.assign(named, tape.collect());
-  }
-  return named;
+  const { value, grads } = modelGrads(w, () => lossOf(w, ids), opt.rowTape());
+  value.dispose();
+  return grads;
 }
 
 function optimizer(w: ModelWeights, sparse: boolean): AdamW {
