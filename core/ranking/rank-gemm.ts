@@ -15,10 +15,15 @@ import { type RetrievalOptions, checkInputs, checkTargets, dot, subtractExcluded
 
 const U32 = 2 ** -24;
 
+/** Twice the float32 dot-product error bound of length D, per unit of ‖q‖·‖i‖ (see the header). */
+export function float32Slack(D: number): number {
+  return 2 * (D + 2) * U32;
+}
+
 const F32 = new Float32Array(1);
 
 /** The smallest float32 ≥ x. */
-function nextUp(x: number): number {
+export function nextUp(x: number): number {
   F32[0] = x;
   if (F32[0]! >= x) return F32[0]!;
   const bits = new Int32Array(F32.buffer);
@@ -27,7 +32,7 @@ function nextUp(x: number): number {
 }
 
 /** Float64 L2 norm of every row of x [R×D]. */
-function rowNorms(x: Float32Array, D: number): Float64Array {
+export function rowNorms(x: Float32Array, D: number): Float64Array {
   const out = new Float64Array(x.length / D);
   for (let r = 0; r < out.length; r++) out[r] = Math.sqrt(dot(x, r * D, x, r * D, D));
   return out;
@@ -59,7 +64,7 @@ export function rankOfGemm(queries: Float32Array, items: Float32Array, D: number
   const itemNorm = own.norms;
   const queryNorm = rowNorms(queries, D);
   const targetScore = Float64Array.from({ length: Q }, (_, q) => dot(queries, q * D, items, targets[q]! * D, D));
-  const slack = 2 * (D + 2) * U32;
+  const slack = float32Slack(D);
   const itemsT = own.tensor;
   const queriesT = tf.tensor2d(queries, [Q, D]);
   try {

@@ -175,11 +175,11 @@ function checkChunk(chunkItems: number | undefined): number {
   return chunk;
 }
 
-function checkK(k: number): void {
+export function checkK(k: number): void {
   if (!Number.isInteger(k) || k < 1) throw new Error(`k must be a positive integer, got ${k}`);
 }
 
-function collectExclusions(exclude: ExcludeFn | undefined, q0: number, q1: number, I: number): ArrayLike<number>[] {
+export function collectExclusions(exclude: ExcludeFn | undefined, q0: number, q1: number, I: number): ArrayLike<number>[] {
   const lists: ArrayLike<number>[] = [];
   for (let q = q0; q < q1; q++) {
     const list = exclude ? exclude(q) : [];
@@ -292,7 +292,7 @@ function scoreTile4x2(queries: Float32Array, qo: number, items: Float32Array, io
  * One bounded min-heap per query row, rooted at the worst kept entry (lowest score, then highest index),
  * so an offered item costs one comparison unless it enters the top k.
  */
-class TopKHeaps {
+export class TopKHeaps {
   private readonly score: Float64Array; // [R×k]
   private readonly index: Int32Array; // [R×k]
   private readonly size: Int32Array; // [R]

@@ -2,7 +2,8 @@
 // history) against the candidate set, the 10 best distinct candidate creatives — none the user already has
 // in the history when exclude_history — in predict_seq.jsonl order, shard by shard.
 import type { SequenceModel } from '../../core/model/sequence-model.ts';
-import { topK } from '../../core/ranking/topk.ts';
+import { gemmItems } from '../../core/ranking/rank-gemm.ts';
+import { topKGemm } from '../../core/ranking/topk-gemm.ts';
 import { selectCuts } from '../../core/sequences/cut.ts';
 import { embedItems } from '../../core/sequences/item-embeddings.ts';
 import type { ItemStore } from '../../core/sequences/item-store.ts';
@@ -40,35 +41,41 @@ export function predictTop10(inputs: PredictInputs, o: PredictOptions, onBatch?:
   candidates.rows.forEach((row, j) => (candidateOfRow[row] = j));
   const top10s: number[][] = [];
   const user: string[] = [];
-  for (const name of shardNames) {
-    const shard = readShard(name);
-    const cuts = predictCuts(shard, c.maxlen);
-    for (let start = 0; start < cuts.count; start += o.queryBatch) {
-      const batch = selectCuts(cuts, Int32Array.from({ length: Math.min(o.queryBatch, cuts.count - start) }, (_, i) => start + i));
-      const { queries } = encodeQueries(model, batch, shard, store);
-      // History items that are candidates, as candidate indices (repeats are harmless to topK).
-      const exclude = o.excludeHistory
-        ? (q: number): number[] => {
-            const out: number[] = [];
-            for (let e = batch.historyStart[q]!; e < batch.historyEnd[q]!; e++) {
-              const j = candidateOfRow[shard.item[e]!]!;
-              if (j >= 0) out.push(j);
+  const prepared = gemmItems(embeddings, D); // the candidates on the device once, for every query batch
+  try {
+    for (const name of shardNames) {
+      const shard = readShard(name);
+      const cuts = predictCuts(shard, c.maxlen);
+      for (let start = 0; start < cuts.count; start += o.queryBatch) {
+        const batch = selectCuts(cuts, Int32Array.from({ length: Math.min(o.queryBatch, cuts.count - start) }, (_, i) => start + i));
+        const { queries } = encodeQueries(model, batch, shard, store);
+        // History items that are candidates, as candidate indices (repeats are harmless to topK).
+        const exclude = o.excludeHistory
+          ? (q: number): number[] => {
+              const out: number[] = [];
+              for (let e = batch.historyStart[q]!; e < batch.historyEnd[q]!; e++) {
+                const j = candidateOfRow[shard.item[e]!]!;
+                if (j >= 0) out.push(j);
+              }
+              return out;
             }
-            return out;
+          : undefined;
+        // exact (float64 scores, ties to the lower index) at matrix-multiply speed: core/ranking/topk-gemm.ts
+        const top = topKGemm(queries, embeddings, D, TOP_N, { exclude, skipRow0: false, chunkItems: o.itemChunk }, prepared);
+        for (let q = 0; q < batch.count; q++) {
+          const list: number[] = [];
+          for (let j = 0; j < TOP_N; j++) {
+            const cand = top.indices[q * TOP_N + j]!;
+            if (cand >= 0) list.push(candidates.creativeIds[cand]!);
           }
-        : undefined;
-      const top = topK(queries, embeddings, D, TOP_N, { exclude, skipRow0: false, chunkItems: o.itemChunk });
-      for (let q = 0; q < batch.count; q++) {
-        const list: number[] = [];
-        for (let j = 0; j < TOP_N; j++) {
-          const cand = top.indices[q * TOP_N + j]!;
-          if (cand >= 0) list.push(candidates.creativeIds[cand]!);
+          top10s.push(list);
         }
-        top10s.push(list);
+        onBatch?.(top10s.length);
       }
-      onBatch?.(top10s.length);
+      for (const id of shard.userId) user.push(id);
     }
-    for (const id of shard.userId) user.push(id);
+  } finally {
+    prepared.tensor.dispose();
   }
   return { top10s, user };
 }
