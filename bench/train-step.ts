@@ -22,6 +22,7 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { resolve } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { type BackendName, initBackend } from '../core/ops/backend.ts';
 import { parseParam } from '../core/stage/params.ts';
@@ -308,4 +309,5 @@ async function main(): Promise<void> {
   }
 }
 
-await main();
+// main only when run, not when another bench imports raceConfig
+if (process.argv[1] !== undefined && fileURLToPath(import.meta.url) === resolve(process.argv[1])) await main();
