@@ -36,6 +36,7 @@ export const PARAM_TYPES = {
   synth_len_power: num(0.01, 100),
   synth_user_profiles: bool,
   synth_all_clicks: bool,
+  synth_oracle: bool,
   // ingest
   on_bad_line: oneOf('error', 'skip'),
   shard_users: int(1),

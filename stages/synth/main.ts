@@ -22,6 +22,7 @@ runStage('synth', async () => {
     'synth_len_power',
     'synth_user_profiles',
     'synth_all_clicks',
+    'synth_oracle',
   ]);
   checkSynthParams(params);
   const progress = new Progress('synth');

@@ -20,6 +20,7 @@ export type SynthParams = Pick<
   | 'synth_len_power'
   | 'synth_user_profiles'
   | 'synth_all_clicks'
+  | 'synth_oracle'
 >;
 
 /** The generator's fixed knobs: behaviour constants, not experiment params. */

@@ -60,7 +60,7 @@ before(async () => {
   writeSyntheticDataset(raw, {
     seed: 3, synth_users: 8, synth_items: 30, synth_topics: 2, synth_days: 10,
     synth_min_len: 11, synth_max_len: 20, synth_predict_users: 0, synth_mm_large_dim: 8,
-    synth_len_power: 0.5, synth_user_profiles: true, synth_all_clicks: false,
+    synth_len_power: 0.5, synth_user_profiles: true, synth_all_clicks: false, synth_oracle: true,
   });
   const params = parse(readFileSync(join(REPO, 'params.yaml'), 'utf8')) as Record<string, unknown>;
   writeFileSync(paramsFile, stringify({ ...params, synth_users: 8, synth_items: 30, synth_predict_users: 0, mm_emb_id: ['81'], shard_users: 4 }));

@@ -72,7 +72,7 @@ before(() => {
   writeSyntheticDataset(cleanRaw, {
     seed: 5, synth_users: 10, synth_items: 40, synth_topics: 3, synth_days: 10,
     synth_min_len: 11, synth_max_len: 30, synth_predict_users: 0, synth_mm_large_dim: 8,
-    synth_len_power: 0.5, synth_user_profiles: true, synth_all_clicks: false,
+    synth_len_power: 0.5, synth_user_profiles: true, synth_all_clicks: false, synth_oracle: true,
   });
   const params = parse(readFileSync(join(REPO, 'params.yaml'), 'utf8')) as Record<string, unknown>;
   for (const mode of ['error', 'skip'] as const) {

@@ -147,7 +147,7 @@ if (isMainThread) {
       writeSyntheticDataset(raw, {
         seed: 11, synth_users: 12, synth_items: 40, synth_topics: 3, synth_days: 10,
         synth_min_len: 11, synth_max_len: 20, synth_predict_users: 0, synth_mm_large_dim: 8,
-    synth_len_power: 0.5, synth_user_profiles: true, synth_all_clicks: false,
+    synth_len_power: 0.5, synth_user_profiles: true, synth_all_clicks: false, synth_oracle: true,
       });
       // a few whole lines keep each case small; the emb part as written
       const seqLines = readFileSync(join(raw, 'seq.jsonl'), 'utf8').split('\n').slice(0, 4).join('\n') + '\n';

@@ -28,7 +28,7 @@ const SMALL = {
   synth_mm_large_dim: 16,
   synth_len_power: 0.5,
   synth_user_profiles: true,
-  synth_all_clicks: false,
+  synth_all_clicks: false, synth_oracle: true,
 } satisfies SynthParams;
 
 let tmp = '';
@@ -110,6 +110,18 @@ test('same seed gives byte-identical files (main vs the pure writer); another se
   }
   for (const f of ['seq.jsonl', 'indexer.pkl', 'creative_emb/emb_81_32/part-00000']) {
     assert.ok(!sameBytes(join(out, f), join(other, f)), `${f} differs for another seed`);
+  }
+});
+
+test('synth_oracle: false writes every file the same except an empty truth.jsonl', () => {
+  const noOracle = join(tmp, 'no-oracle');
+  rmSync(noOracle, { recursive: true, force: true });
+  mkdirSync(noOracle);
+  writeSyntheticDataset(noOracle, { ...SMALL, synth_oracle: false });
+  assert.deepEqual(listFiles(noOracle), listFiles(out));
+  for (const f of listFiles(out)) {
+    if (f === 'truth.jsonl') assert.equal(readFileSync(join(noOracle, f)).length, 0, 'truth.jsonl is empty');
+    else assert.ok(sameBytes(join(out, f), join(noOracle, f)), `${f} unchanged without the oracle`);
   }
 });
 

@@ -9,7 +9,7 @@ import { buildWorld, type SynthParams } from '../../../stages/synth/world.ts';
 const params: SynthParams = {
   seed: 7, synth_users: 200, synth_items: 300, synth_topics: 6, synth_days: 24,
   synth_min_len: 11, synth_max_len: 100, synth_predict_users: 20, synth_mm_large_dim: 16,
-  synth_len_power: 0.5, synth_user_profiles: true, synth_all_clicks: false,
+  synth_len_power: 0.5, synth_user_profiles: true, synth_all_clicks: false, synth_oracle: true,
 };
 
 test('every user (training and predict) gets valid profile pairs in key order, deterministically', () => {

@@ -24,7 +24,7 @@ import { writeSyntheticDataset } from '../../../stages/synth/write.ts';
 const SPARSE: SynthParams = {
   seed: 5, synth_users: 300, synth_items: 400, synth_topics: 6, synth_days: 24,
   synth_min_len: 5, synth_max_len: 15, synth_predict_users: 0, synth_mm_large_dim: 8,
-  synth_len_power: 1.6, synth_user_profiles: false, synth_all_clicks: true,
+  synth_len_power: 1.6, synth_user_profiles: false, synth_all_clicks: true, synth_oracle: true,
 };
 const DEFAULT_SHAPE = { synth_len_power: 0.5, synth_user_profiles: true, synth_all_clicks: false } as const;
 
