@@ -116,7 +116,8 @@ function writeEmbeddings(root: string, world: World, progress?: Progress): void 
     let lines = 0;
     for (const { part, line } of mmPartLines(world, spec)) {
       parts[part]!.write(line);
-      progress?.tick(() => `creative_emb ${spec.fid}: ${++lines} lines`);
+      lines++; // counted here: the tick's message is built only when it prints
+      progress?.tick(() => `creative_emb ${spec.fid}: ${lines}/${world.items.trainCount} lines`);
     }
     for (const p of parts) p.close();
   }
