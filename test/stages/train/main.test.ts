@@ -36,6 +36,18 @@ async function train(out: string, over: Record<string, unknown> = {}): Promise<M
 
 const outputs = (out: string): string[] => trainOutputs(join(a.dir, out));
 
+/** Starts train into `out`, SIGKILLs it as soon as its first checkpoint exists; returns the checkpoint's index path. */
+async function killAtFirstCheckpoint(out: string, params: string): Promise<string> {
+  const index = join(out, 'model', 'checkpoint', 'checkpoint.json');
+  const child = startStage('train', trainArgs(a, out), params);
+  child.stderr!.resume();
+  const exited = new Promise((resolve) => child.on('close', resolve));
+  while (!existsSync(index) && child.exitCode === null) await new Promise((r) => setTimeout(r, 5));
+  child.kill('SIGKILL');
+  await exited;
+  return index;
+}
+
 test('training loss falls and the validation Score rises; model, metrics and plots are written', async () => {
   const m = await train('run-a', { num_epochs: 3 });
   const steps = readTsv(join(a.dir, 'run-a', 'plots', 'steps.tsv'));
@@ -81,13 +93,7 @@ test('validating and checkpointing every step leave the training trajectory unch
 test('SIGKILL after a checkpoint, then resume: true → the same final metrics as an uninterrupted run', async () => {
   const out = join(a.dir, 'run-c');
   const params = writeParams(a.dir, 'run-c.yaml', { num_epochs: 3, ckpt_every_steps: 3, resume: true });
-  const index = join(out, 'model', 'checkpoint', 'checkpoint.json');
-  const child = startStage('train', trainArgs(a, out), params);
-  child.stderr!.resume();
-  const exited = new Promise((resolve) => child.on('close', resolve));
-  while (!existsSync(index) && child.exitCode === null) await new Promise((r) => setTimeout(r, 5));
-  child.kill('SIGKILL');
-  await exited;
+  const index = await killAtFirstCheckpoint(out, params);
   const cursor = (JSON.parse(readText(index)) as { cursor: { step: number } }).cursor;
   const total = (JSON.parse(readText(join(a.dir, 'run-a', 'reports', 'train.json'))) as Metrics).steps;
   assert.ok(cursor.step < total, `killed at step ${cursor.step} of ${total}`);
@@ -109,13 +115,7 @@ test('embedding_updates: sparse learns, is unchanged by validating and checkpoin
   assert.equal(readText(join(a.dir, 'run-sparse-side', 'plots', 'steps.tsv')), log);
   const out = join(a.dir, 'run-sparse-kill');
   const params = writeParams(a.dir, 'run-sparse-kill.yaml', { ...SPARSE, ckpt_every_steps: 3, resume: true });
-  const index = join(out, 'model', 'checkpoint', 'checkpoint.json');
-  const child = startStage('train', trainArgs(a, out), params);
-  child.stderr!.resume();
-  const exited = new Promise((resolve) => child.on('close', resolve));
-  while (!existsSync(index) && child.exitCode === null) await new Promise((r) => setTimeout(r, 5));
-  child.kill('SIGKILL');
-  await exited;
+  const index = await killAtFirstCheckpoint(out, params);
   const checkpoint = JSON.parse(readText(index)) as { cursor: { step: number }; optimizerSumSq?: Record<string, number> };
   assert.ok(checkpoint.cursor.step < m.steps, `killed at step ${checkpoint.cursor.step} of ${m.steps}`);
   assert.ok(Object.keys(checkpoint.optimizerSumSq ?? {}).includes('emb.item'), 'the checkpoint keeps the row-sparse tables\' Σp²');
