@@ -104,7 +104,8 @@ function layout(c: TrainCheckpoint, sha256: string): { index: CheckpointIndex; a
 /**
  * Writes the checkpoint folder atomically: a reader sees the old folder or the new one, never half. The arrays are
  * streamed into checkpoint.bin one after another and hashed as they go — never joined into one buffer, which at
- * TencentGR-1M's 4.8M items (weights and both moments: ~3.7 GB) would double the memory and pass Node's 4 GB limit.
+ * TencentGR-1M's 4.8M items (weights and both moments: 3.43 GiB) would double the memory and sit near Node's 4 GiB
+ * Buffer limit.
  */
 export async function saveCheckpoint(dir: string, c: TrainCheckpoint): Promise<void> {
   if (new Uint8Array(new Uint16Array([1]).buffer)[0] !== 1) throw new UserError('checkpoints are little-endian; this host is big-endian');
