@@ -254,24 +254,17 @@ export class AdamW {
       const out = { m: new Float32Array(total), v: new Float32Array(total) };
       let at = 0;
       group.names.forEach((name, k) => {
-        for (const [which, src] of [['m', state.m], ['v', state.v]] as const) {
-          const values = src[name];
-          if (values === undefined || values.length !== group.sizes[k]) {
-            throw new Error(`AdamW state: ${which}[${name}] has ${values?.length ?? 'no'} values, expected ${group.sizes[k]}`);
-          }
-          out[which].set(values, at);
-        }
+        const { m, v } = savedMoments(state, name, group.sizes[k]!);
+        out.m.set(m, at);
+        out.v.set(v, at);
         at += group.sizes[k]!;
       });
       return out;
     });
     this.groups.forEach((group, i) => group.slot.setMoments(joined[i]!.m, joined[i]!.v));
     for (const [name, slot] of this.rowSlots) {
-      const size = this.vars[name]!.size;
-      for (const [which, src] of [['m', state.m], ['v', state.v]] as const) {
-        if (src[name]?.length !== size) throw new Error(`AdamW state: ${which}[${name}] has ${src[name]?.length ?? 'no'} values, expected ${size}`);
-      }
-      slot.setMoments(state.m[name]!, state.v[name]!);
+      const { m, v } = savedMoments(state, name, this.vars[name]!.size);
+      slot.setMoments(m, v);
       // Σp² continues from the saved sums (a dense run's state has none: then it is the restored table's own)
       const saved = state.sumSq?.[name];
       if (saved !== undefined) slot.setSumOfSquares(saved);
@@ -284,6 +277,15 @@ export class AdamW {
     for (const group of this.groups) group.slot.dispose();
     for (const slot of this.rowSlots.values()) slot.dispose();
   }
+}
+
+/** A variable's saved moments, each checked to hold exactly `size` values. */
+function savedMoments(state: AdamWState, name: string, size: number): { m: Float32Array; v: Float32Array } {
+  for (const [which, src] of [['m', state.m], ['v', state.v]] as const) {
+    const values = src[name];
+    if (values === undefined || values.length !== size) throw new Error(`AdamW state: ${which}[${name}] has ${values?.length ?? 'no'} values, expected ${size}`);
+  }
+  return { m: state.m[name]!, v: state.v[name]! };
 }
 
 /**

@@ -84,8 +84,8 @@ function bytesOf(v: Float32Array | Int32Array): Uint8Array {
   return new Uint8Array(v.buffer, v.byteOffset, v.byteLength);
 }
 
-/** The index of a checkpoint, its arrays laid out back to back in file order (sha256 of the bytes to come). */
-function layout(c: TrainCheckpoint, sha256: string): { index: CheckpointIndex; arrays: ReturnType<typeof arraysOf> } {
+/** The index of a checkpoint, its arrays laid out back to back in file order (sha256 filled in once the bytes are written). */
+function layout(c: TrainCheckpoint): { index: CheckpointIndex; arrays: ReturnType<typeof arraysOf> } {
   const arrays = arraysOf(c);
   const entries: ArrayEntry[] = [];
   let offset = 0;
@@ -95,7 +95,7 @@ function layout(c: TrainCheckpoint, sha256: string): { index: CheckpointIndex; a
     offset += a.values.length * 4;
   }
   const index: CheckpointIndex = {
-    format: CHECKPOINT_FORMAT, byteLength: offset, sha256, cursor: c.cursor, optimizerStep: c.optimizer.step,
+    format: CHECKPOINT_FORMAT, byteLength: offset, sha256: '', cursor: c.cursor, optimizerStep: c.optimizer.step,
     ...(c.optimizer.sumSq !== undefined ? { optimizerSumSq: c.optimizer.sumSq } : {}), rng: c.rng, arrays: entries, meta: c.meta,
   };
   return { index, arrays };
@@ -109,7 +109,7 @@ function layout(c: TrainCheckpoint, sha256: string): { index: CheckpointIndex; a
  */
 export async function saveCheckpoint(dir: string, c: TrainCheckpoint): Promise<void> {
   if (new Uint8Array(new Uint16Array([1]).buffer)[0] !== 1) throw new UserError('checkpoints are little-endian; this host is big-endian');
-  const { arrays } = layout(c, '');
+  const { index, arrays } = layout(c);
   await writeDirAtomic(dir, (tmp) => {
     const hash = createHash('sha256');
     const fd = openSync(join(tmp, BIN), 'w');
@@ -122,7 +122,8 @@ export async function saveCheckpoint(dir: string, c: TrainCheckpoint): Promise<v
     } finally {
       closeSync(fd);
     }
-    writeFileSync(join(tmp, INDEX), stableJson(layout(c, hash.digest('hex')).index));
+    index.sha256 = hash.digest('hex');
+    writeFileSync(join(tmp, INDEX), stableJson(index));
   });
 }
 

@@ -111,7 +111,13 @@ export class RowAdamSlot {
     this.v = make(zeros);
     zeros.dispose();
     this.synced = variable.dataId;
-    this.sumSq = tf.keep(tf.tidy(() => tf.sum(tf.square(variable)) as tf.Scalar));
+    this.resetSumOfSquares();
+  }
+
+  /** Σp² read off the whole variable (at creation, and when the variable changed outside the slot). */
+  private resetSumOfSquares(): void {
+    this.sumSq?.dispose();
+    this.sumSq = tf.keep(tf.tidy(() => tf.sum(tf.square(this.variable)) as tf.Scalar));
   }
 
   /** Picks up a variable assigned outside the slot (checkpoint restore, fine-tuning weights). */
@@ -120,8 +126,7 @@ export class RowAdamSlot {
     this.p.write(this.variable);
     this.synced = this.variable.dataId;
     this.dirty = false;
-    this.sumSq?.dispose();
-    this.sumSq = tf.keep(tf.tidy(() => tf.sum(tf.square(this.variable)) as tf.Scalar));
+    this.resetSumOfSquares();
   }
 
   /** The table's current rows at int32 `ids` [R] → [R, E]. */
