@@ -1,10 +1,11 @@
 // What a training checkpoint costs as the item table grows (issue "TencentGR-1M scale"): the race model of
 // bench/train-step.ts (ids only, D = 64) at --items N, AdamW with the item table row-sparse (embedding_updates
 // auto) or dense, a few training-shaped updates so the moments are non-zero, then the train stage's save path
-// (stages/train/train-state.ts saveState: flush the row-sparse tables, read the weights, export the moments,
-// write checkpoint.bin + checkpoint.json atomically) and its restore path (loadCheckpoint, assign, import).
+// (stages/train/train-state.ts saveState: flush the row-sparse tables, then write checkpoint.bin + checkpoint.json
+// atomically, reading each weight and moment as its turn comes) and its restore path (loadCheckpoint, assign, import).
 // Prints the sizes, each phase's wall time and the process's peak RSS; writes into a temp dir it removes.
-// Run: npx tsx bench/checkpoint.ts [--items 4800000] [--updates sparse|dense] [--backend tensorflow]
+// Run: npx tsx bench/checkpoint.ts [--items 4800000] [--updates sparse|dense] [--backend tensorflow] [--host-copies]
+// (--host-copies: read every weight and moment to the host before writing, the save path before deferred arrays)
 import * as tf from '@tensorflow/tfjs';
 import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -13,7 +14,7 @@ import { initBackend } from '../core/ops/backend.ts';
 import { parseParam } from '../core/stage/params.ts';
 import { initModel } from '../core/model/sequence-model.ts';
 import { AdamW, decayFromKinds, type NamedGrads } from '../core/train/adamw.ts';
-import { assignCheckpointWeights, loadCheckpoint, readWeights, saveCheckpoint } from '../core/train/checkpoint.ts';
+import { assignCheckpointWeights, deferredWeights, loadCheckpoint, readWeights, saveCheckpoint } from '../core/train/checkpoint.ts';
 import { rowSparseTables } from '../stages/train/embedding-updates.ts';
 import { raceConfig } from './train-step.ts';
 
@@ -57,10 +58,16 @@ await timed('3 optimizer steps', () => {
 const dir = mkdtempSync(join(tmpdir(), 'bench-checkpoint-'));
 try {
   await timed('flush (row-sparse tables → variables)', () => optimizer.flush());
-  const weights = await timed('read weights', () => readWeights(vars));
-  const state = await timed('export optimizer state', () => optimizer.exportState());
   const ckDir = join(dir, 'checkpoint');
-  await timed('write checkpoint (atomic)', () => saveCheckpoint(ckDir, { weights, optimizer: state, cursor: { step: 3, epoch: 0, batch: 3 }, rng: {}, bank: { entries: [] }, meta: {} }));
+  const rest = { cursor: { step: 3, epoch: 0, batch: 3 }, rng: {}, bank: { entries: [] }, meta: {} };
+  if (process.argv.includes('--host-copies')) { // the save path before deferred arrays: everything on the host first
+    const weights = await timed('read weights', () => readWeights(vars));
+    const state = await timed('export optimizer state', () => optimizer.exportState());
+    await timed('write checkpoint (atomic)', () => saveCheckpoint(ckDir, { weights, optimizer: state, ...rest }));
+  } else { // the train stage's path (stages/train/train-state.ts saveState): each array read as it is written
+    await timed('write checkpoint (deferred reads, atomic)', () => saveCheckpoint(ckDir, { weights: deferredWeights(vars), optimizer: optimizer.exportStateDeferred(), ...rest }));
+  }
+  console.log(`peak RSS so far (model, optimizer, save) ${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MB`);
   const bytes = statSync(join(ckDir, 'checkpoint.bin')).size;
   console.log(`checkpoint.bin ${(bytes / 2 ** 30).toFixed(2)} GiB (weights + m + v; the item table alone ${((items + 1) * 64 * 4 / 2 ** 30).toFixed(2)} GiB)`);
   const loaded = await timed('load checkpoint (read + verify)', () => loadCheckpoint(ckDir));

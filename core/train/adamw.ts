@@ -8,6 +8,7 @@ import { type AdamSlot, ResourceAdamSlot, TensorAdamSlot } from './adam-slots.ts
 import { RowAdamSlot } from './row-adam-slots.ts';
 import { type RowSparseGrad, RowTape, isRowSparse, mergeRowParts } from './row-tape.ts';
 import { resourceVariablesAvailable, sumOfSquares } from '../ops/resource-variables.ts';
+import type { CheckpointSource, DeferredArray } from './checkpoint.ts';
 
 /** A variable's gradient: dense (its shape), or rows of a lookup table trained row-sparse (row-tape.ts). */
 export type Grad = tf.Tensor | RowSparseGrad;
@@ -227,20 +228,33 @@ export class AdamW {
   }
 
   exportState(): AdamWState {
-    const m: Record<string, Float32Array> = {};
-    const v: Record<string, Float32Array> = {};
+    const d = this.exportStateDeferred();
+    const host = (r: Record<string, Float32Array | DeferredArray>): Record<string, Float32Array> =>
+      Object.fromEntries(Object.entries(r).map(([k, x]) => [k, x instanceof Float32Array ? x.slice() : x.read()]));
+    return { ...d, m: host(d.m), v: host(d.v) };
+  }
+
+  /**
+   * The state for a checkpoint: the dense groups' moments on the host (views into one read per group), each row-sparse
+   * table's moments deferred, read by saveCheckpoint when it writes them — one table-sized array at a time.
+   */
+  exportStateDeferred(): CheckpointSource['optimizer'] {
+    const m: Record<string, Float32Array | DeferredArray> = {};
+    const v: Record<string, Float32Array | DeferredArray> = {};
     for (const group of this.groups) {
       const mv = group.slot.moments();
       let at = 0;
       group.names.forEach((n, k) => {
-        m[n] = mv.m.slice(at, at + group.sizes[k]!);
-        v[n] = mv.v.slice(at, at + group.sizes[k]!);
+        m[n] = mv.m.subarray(at, at + group.sizes[k]!);
+        v[n] = mv.v.subarray(at, at + group.sizes[k]!);
         at += group.sizes[k]!;
       });
     }
     const sumSq: Record<string, number> = {};
     for (const [name, slot] of this.rowSlots) {
-      ({ m: m[name], v: v[name] } = slot.moments());
+      const size = this.vars[name]!.size;
+      m[name] = { size, read: () => slot.moment('m') };
+      v[name] = { size, read: () => slot.moment('v') };
       sumSq[name] = slot.sumOfSquares().dataSync()[0]!;
     }
     const sorted = <T>(r: Record<string, T>): Record<string, T> => Object.fromEntries(Object.keys(r).sort().map((k) => [k, r[k]!]));

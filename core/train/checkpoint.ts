@@ -34,6 +34,25 @@ export interface TrainCursor {
   batch: number;
 }
 
+/**
+ * An array the writer reads only when it reaches it in the file: at TencentGR-1M's 4.8M items the item table and each
+ * of its moments is 1.2 GB, so a save holds one of them on the host at a time instead of all three (and their copies).
+ */
+export interface DeferredArray {
+  size: number; // values it will return
+  read(): Float32Array;
+}
+
+/** What saveCheckpoint writes: a TrainCheckpoint whose weights and moments may each be deferred. */
+export interface CheckpointSource extends Omit<TrainCheckpoint, 'weights' | 'optimizer'> {
+  weights: Record<string, { shape: number[]; values: Float32Array | DeferredArray }>;
+  optimizer: Omit<AdamWState, 'm' | 'v'> & { m: Record<string, Float32Array | DeferredArray>; v: Record<string, Float32Array | DeferredArray> };
+}
+
+type SourceValues = Float32Array | Int32Array | DeferredArray;
+
+const lengthOf = (v: SourceValues): number => (v instanceof Float32Array || v instanceof Int32Array ? v.length : v.size);
+
 export interface TrainCheckpoint {
   weights: Record<string, HostTensor>;
   optimizer: AdamWState;
@@ -67,11 +86,11 @@ interface CheckpointIndex {
 const sizeOf = (shape: number[]): number => shape.reduce((a, b) => a * b, 1);
 
 /** The named arrays in file order. */
-function arraysOf(c: TrainCheckpoint): { key: string; shape: number[]; values: Float32Array | Int32Array }[] {
-  const out: { key: string; shape: number[]; values: Float32Array | Int32Array }[] = [];
+function arraysOf(c: CheckpointSource): { key: string; shape: number[]; values: SourceValues }[] {
+  const out: { key: string; shape: number[]; values: SourceValues }[] = [];
   for (const name of Object.keys(c.weights).sort()) out.push({ key: `weights/${name}`, ...c.weights[name]! });
-  for (const name of Object.keys(c.optimizer.m).sort()) out.push({ key: `adam_m/${name}`, shape: [c.optimizer.m[name]!.length], values: c.optimizer.m[name]! });
-  for (const name of Object.keys(c.optimizer.v).sort()) out.push({ key: `adam_v/${name}`, shape: [c.optimizer.v[name]!.length], values: c.optimizer.v[name]! });
+  for (const name of Object.keys(c.optimizer.m).sort()) out.push({ key: `adam_m/${name}`, shape: [lengthOf(c.optimizer.m[name]!)], values: c.optimizer.m[name]! });
+  for (const name of Object.keys(c.optimizer.v).sort()) out.push({ key: `adam_v/${name}`, shape: [lengthOf(c.optimizer.v[name]!)], values: c.optimizer.v[name]! });
   c.bank.entries.forEach((e, i) => {
     out.push({ key: `bank/${i}/emb`, shape: [e.ids.length, e.dim], values: e.emb });
     out.push({ key: `bank/${i}/ids`, shape: [e.ids.length], values: e.ids });
@@ -85,14 +104,14 @@ function bytesOf(v: Float32Array | Int32Array): Uint8Array {
 }
 
 /** The index of a checkpoint, its arrays laid out back to back in file order (sha256 filled in once the bytes are written). */
-function layout(c: TrainCheckpoint): { index: CheckpointIndex; arrays: ReturnType<typeof arraysOf> } {
+function layout(c: CheckpointSource): { index: CheckpointIndex; arrays: ReturnType<typeof arraysOf> } {
   const arrays = arraysOf(c);
   const entries: ArrayEntry[] = [];
   let offset = 0;
   for (const a of arrays) {
-    if (sizeOf(a.shape) !== a.values.length) throw new Error(`checkpoint: ${a.key} has ${a.values.length} values for shape [${a.shape}]`);
+    if (sizeOf(a.shape) !== lengthOf(a.values)) throw new Error(`checkpoint: ${a.key} has ${lengthOf(a.values)} values for shape [${a.shape}]`);
     entries.push({ key: a.key, dtype: a.values instanceof Int32Array ? 'int32' : 'float32', shape: a.shape, offset });
-    offset += a.values.length * 4;
+    offset += lengthOf(a.values) * 4;
   }
   const index: CheckpointIndex = {
     format: CHECKPOINT_FORMAT, byteLength: offset, sha256: '', cursor: c.cursor, optimizerStep: c.optimizer.step,
@@ -105,9 +124,9 @@ function layout(c: TrainCheckpoint): { index: CheckpointIndex; arrays: ReturnTyp
  * Writes the checkpoint folder atomically: a reader sees the old folder or the new one, never half. The arrays are
  * streamed into checkpoint.bin one after another and hashed as they go — never joined into one buffer, which at
  * TencentGR-1M's 4.8M items (weights and both moments: 3.43 GiB) would double the memory and sit near Node's 4 GiB
- * Buffer limit.
+ * Buffer limit — and a deferred array is read only when its turn comes, then dropped.
  */
-export async function saveCheckpoint(dir: string, c: TrainCheckpoint): Promise<void> {
+export async function saveCheckpoint(dir: string, c: CheckpointSource): Promise<void> {
   if (new Uint8Array(new Uint16Array([1]).buffer)[0] !== 1) throw new UserError('checkpoints are little-endian; this host is big-endian');
   const { index, arrays } = layout(c);
   await writeDirAtomic(dir, (tmp) => {
@@ -115,7 +134,9 @@ export async function saveCheckpoint(dir: string, c: TrainCheckpoint): Promise<v
     const fd = openSync(join(tmp, BIN), 'w');
     try {
       for (const a of arrays) {
-        const bytes = bytesOf(a.values);
+        const values = a.values instanceof Float32Array || a.values instanceof Int32Array ? a.values : a.values.read();
+        if (values.length !== lengthOf(a.values)) throw new Error(`checkpoint: ${a.key} read ${values.length} values, its index says ${lengthOf(a.values)}`);
+        const bytes = bytesOf(values);
         for (let at = 0; at < bytes.length; ) at += writeSync(fd, bytes, at, Math.min(bytes.length - at, 1 << 30));
         hash.update(bytes);
       }
@@ -212,6 +233,19 @@ function splitKey(key: string): [string, string, string] {
 export function readWeights(vars: Record<string, tf.Variable>): Record<string, HostTensor> {
   const out: Record<string, HostTensor> = {};
   for (const name of Object.keys(vars).sort()) out[name] = { shape: vars[name]!.shape.slice(), values: Float32Array.from(vars[name]!.dataSync()) };
+  return out;
+}
+
+/**
+ * The variables' values as deferred arrays, read by saveCheckpoint one at a time (dataSync's array is written and
+ * dropped, never kept or changed, so it needs no copy of its own).
+ */
+export function deferredWeights(vars: Record<string, tf.Variable>): Record<string, { shape: number[]; values: DeferredArray }> {
+  const out: Record<string, { shape: number[]; values: DeferredArray }> = {};
+  for (const name of Object.keys(vars).sort()) {
+    const v = vars[name]!;
+    out[name] = { shape: v.shape.slice(), values: { size: v.size, read: () => v.dataSync() as Float32Array } };
+  }
   return out;
 }
 

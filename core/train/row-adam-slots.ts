@@ -173,11 +173,16 @@ export class RowAdamSlot {
   }
 
   moments(): { m: Float32Array; v: Float32Array } {
+    return { m: this.moment('m'), v: this.moment('v') };
+  }
+
+  /** One moment on the host, a copy the caller owns (a checkpoint reads each in turn: 1.2 GB apiece at 4.8M × 64). */
+  moment(which: 'm' | 'v'): Float32Array {
     // A native read is a fresh TF buffer and dataSync a fresh copy of it: copying again would cost ~2.5 s a moment
     // at 4.8M × 64 [measured, bench/checkpoint.ts]. A tfjs tensor's dataSync may be the tensor's own array: copied.
     const host = (t: tf.Tensor): Float32Array => (this.native ? (t.dataSync() as Float32Array) : Float32Array.from(t.dataSync()));
-    let out: { m: Float32Array; v: Float32Array } = { m: new Float32Array(0), v: new Float32Array(0) };
-    tf.tidy(() => void (out = { m: host(this.m.read()), v: host(this.v.read()) }));
+    let out: Float32Array = new Float32Array(0);
+    tf.tidy(() => void (out = host((which === 'm' ? this.m : this.v).read())));
     return out;
   }
 

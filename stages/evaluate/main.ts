@@ -15,9 +15,7 @@ import { resolveWeightsDir } from '../../core/model/weights-dir.ts';
 import { countTrainInteractions } from './popularity-counts.ts';
 import { rankTestTargets } from './rank-test.ts';
 import { evaluateSegments, popularityHitRateTsv } from './segments.ts';
-
-/** Sequences per model call: bounds the [B, H, N, N] attention tensors; results do not depend on it. */
-const QUERY_BATCH = 128;
+import { QUERY_BATCH } from '../../core/sequences/queries.ts';
 
 runStage('evaluate', async () => {
   const [ingestDir, featuresDir, modelDir, metricsFile, reportFile, plotsDir] = cliPaths(

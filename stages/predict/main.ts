@@ -15,9 +15,7 @@ import { readCandidates } from './candidates.ts';
 import { readPredictManifests } from './predict-inputs.ts';
 import { RESULT_FILE, writePredictOutput } from './result-file.ts';
 import { predictTop10 } from './top10.ts';
-
-/** Sequences per model call: bounds the [B, H, N, N] attention tensors; results do not depend on it. */
-const QUERY_BATCH = 128;
+import { QUERY_BATCH } from '../../core/sequences/queries.ts';
 
 runStage('predict', async () => {
   const [ingestDir, featuresDir, predictIngestDir, predictFeaturesDir, modelDir, outDir] = cliPaths(

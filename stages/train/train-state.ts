@@ -9,7 +9,7 @@ import { type SequenceModel, initModel, loadModel } from '../../core/model/seque
 import { copyWeights } from '../../core/model/weights-io.ts';
 import { Rng } from '../../core/random/rng.ts';
 import { AdamW, decayFromKinds } from '../../core/train/adamw.ts';
-import { type TrainCursor, assignCheckpointWeights, loadCheckpoint, readWeights, saveCheckpoint } from '../../core/train/checkpoint.ts';
+import { type TrainCursor, assignCheckpointWeights, deferredWeights, loadCheckpoint, saveCheckpoint } from '../../core/train/checkpoint.ts';
 import { MemoryBank } from '../../core/train/memory-bank.ts';
 import { rowSparseTables } from './embedding-updates.ts';
 import type { LossSettings } from './batch-loss.ts';
@@ -87,10 +87,10 @@ export function restoreState(s: TrainState, dir: string, p: TrainParams): void {
 }
 
 export async function saveState(s: TrainState, dir: string, p: TrainParams): Promise<void> {
-  s.optimizer.flush(); // the row-sparse tables' rows into the variables readWeights reads
-  await saveCheckpoint(dir, {
-    weights: readWeights(s.vars),
-    optimizer: s.optimizer.exportState(),
+  s.optimizer.flush(); // the row-sparse tables' rows into the variables the weights are read from
+  await saveCheckpoint(dir, { // every table-sized array deferred: read when written, one at a time
+    weights: deferredWeights(s.vars),
+    optimizer: s.optimizer.exportStateDeferred(),
     cursor: s.cursor,
     rng: { negatives: s.negativesRng.getState() },
     bank: s.bank.exportState(),

@@ -5,12 +5,11 @@ import { type RankMetrics, RankMetricsAccumulator } from '../../core/ranking/met
 import type { SequenceModel } from '../../core/model/sequence-model.ts';
 import { historyItems, selectCuts } from '../../core/sequences/cut.ts';
 import { allRows, embedItems } from '../../core/sequences/item-embeddings.ts';
-import { encodeQueries } from '../../core/sequences/queries.ts';
+import { QUERY_BATCH, encodeQueries } from '../../core/sequences/queries.ts';
 import { gemmItems, rankOfGemm } from '../../core/ranking/rank-gemm.ts';
 import type { TrainData } from './train-data.ts';
 
 export interface ValidateOptions {
-  batchSize: number;
   excludeHistory: boolean;
   itemChunk: number; // items per target-branch call and per ranking block
 }
@@ -24,8 +23,8 @@ export function validate(model: SequenceModel, data: TrainData, o: ValidateOptio
   const acc = new RankMetricsAccumulator();
   for (const name of data.shards) {
     const { shard, valid } = data.load(name);
-    for (let start = 0; start < valid.count; start += o.batchSize) {
-      const cuts = selectCuts(valid, Int32Array.from({ length: Math.min(o.batchSize, valid.count - start) }, (_, i) => start + i));
+    for (let start = 0; start < valid.count; start += QUERY_BATCH) {
+      const cuts = selectCuts(valid, Int32Array.from({ length: Math.min(QUERY_BATCH, valid.count - start) }, (_, i) => start + i));
       const { queries, targetItem } = encodeQueries(model, cuts, shard, data.store); // the same queries evaluate ranks
       const exclude = o.excludeHistory ? (k: number): Int32Array => historyItems(cuts, shard, k) : undefined;
       acc.add(rankOfGemm(queries, items, D, targetItem, { exclude, chunkItems: o.itemChunk }, prepared));

@@ -4,7 +4,7 @@ import * as tf from '@tensorflow/tfjs';
 import { mkdtempSync, readFileSync, readdirSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { assignCheckpointWeights, loadCheckpoint, readWeights, saveCheckpoint, type TrainCheckpoint } from '../../../core/train/checkpoint.ts';
+import { type CheckpointSource, type DeferredArray, assignCheckpointWeights, deferredWeights, loadCheckpoint, readWeights, saveCheckpoint, type TrainCheckpoint } from '../../../core/train/checkpoint.ts';
 import { AdamW } from '../../../core/train/adamw.ts';
 import { MemoryBank } from '../../../core/train/memory-bank.ts';
 import { UserError } from '../../../core/stage/errors.ts';
@@ -52,6 +52,38 @@ test('round trip: identical values, and identical bytes when saved twice', async
   assert.deepEqual(loaded, ckpt);
   assert.equal(loaded.bank.entries.length, 2);
   dispose();
+});
+
+test('deferred weights and moments: the same files as host copies, each array read once, in file order', async () => {
+  const vars = { 'emb.item': tf.variable(tf.tensor2d([[1, 2], [3, 4], [5, -6]])), 'lin.w': tf.variable(tf.tensor2d([[0.5, -1.25]])) };
+  const opt = new AdamW(vars, { weightDecay: 0.01, decays: () => true, rowSparse: ['emb.item'] });
+  const rest = { cursor: { step: 0, epoch: 0, batch: 0 }, rng: {}, bank: { entries: [] }, meta: { note: 'deferred' } };
+  const dir = fresh();
+  await saveCheckpoint(join(dir, 'host'), { weights: readWeights(vars), optimizer: opt.exportState(), ...rest });
+  const reads: string[] = [];
+  const spy = (key: string, d: DeferredArray): DeferredArray => ({ size: d.size, read: () => (reads.push(key), d.read()) });
+  const weights = deferredWeights(vars);
+  const optimizer = opt.exportStateDeferred();
+  const source: CheckpointSource = {
+    weights: Object.fromEntries(Object.entries(weights).map(([n, w]) => [n, { shape: w.shape, values: spy(`weights/${n}`, w.values) }])),
+    optimizer: {
+      ...optimizer,
+      m: Object.fromEntries(Object.entries(optimizer.m).map(([n, x]) => [n, x instanceof Float32Array ? x : spy(`adam_m/${n}`, x)])),
+      v: Object.fromEntries(Object.entries(optimizer.v).map(([n, x]) => [n, x instanceof Float32Array ? x : spy(`adam_v/${n}`, x)])),
+    },
+    ...rest,
+  };
+  assert.deepEqual(reads, [], 'nothing is read before the writer gets to it');
+  await saveCheckpoint(join(dir, 'deferred'), source);
+  assert.deepEqual(reads, ['weights/emb.item', 'weights/lin.w', 'adam_m/emb.item', 'adam_v/emb.item'], 'the row-sparse moments and every weight are deferred, read once each in file order');
+  for (const f of ['checkpoint.bin', 'checkpoint.json']) {
+    assert.deepEqual(readFileSync(join(dir, 'deferred', f)), readFileSync(join(dir, 'host', f)), `${f}: deferred = host copies`);
+  }
+  const short: CheckpointSource = { ...source, weights: { ...source.weights, 'lin.w': { shape: [1, 2], values: { size: 2, read: () => new Float32Array(1) } } } };
+  await assert.rejects(saveCheckpoint(join(dir, 'short'), short), /weights\/lin\.w read 1 values, its index says 2/);
+  assert.deepEqual(readdirSync(dir).sort(), ['deferred', 'host'], 'a failed save leaves nothing behind');
+  opt.dispose();
+  Object.values(vars).forEach((v) => v.dispose());
 });
 
 test('weights restore into variables; a mismatched model is a clear error', () => {
