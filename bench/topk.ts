@@ -1,10 +1,12 @@
 // Exact retrieval throughput: topK and rankOf (plain Float32Array), topKTf (float32, not exact), topKGemm and
 // rankOfGemm (tfjs matMul + exact re-scoring), and the backend's raw float32 matMul on the same shapes (the
 // ceiling), random unit vectors. Each GEMM line says how far it is from the ceiling and whether it equals the
-// plain-JS reference.
-// Usage: npx tsx bench/topk.ts [backend=cpu|wasm|tensorflow] [queries=2000] [items=50000] [D=64] [k=200] [chunk=4096]
+// plain-JS reference. Each line is the fastest of `repeats` runs (the first run of a method pays one-time costs: native
+// kernels' first calls, the items' upload; rankOfGemm's first run was 0.38 s against 0.23 s after it).
+// Usage: npx tsx bench/topk.ts [backend=cpu|wasm|tensorflow] [queries=2000] [items=50000] [D=64] [k=200] [chunk=4096] [repeats=3]
 import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../core/ops/backend.ts';
+import { matMulT } from '../core/ops/fast-ops.ts';
 import { parseParam } from '../core/stage/params.ts';
 import { Rng } from '../core/random/rng.ts';
 import { gemmItems, rankOfGemm } from '../core/ranking/rank-gemm.ts';
@@ -13,7 +15,7 @@ import { rankOf, topK, topKTf } from '../core/ranking/topk.ts';
 
 const [backendArg = 'cpu', ...sizes] = process.argv.slice(2);
 const backend = parseParam('backend', backendArg, 'bench/topk.ts argv');
-const [Q, I, D, k, chunkItems] = [2000, 50000, 64, 200, 4096].map((def, j) => (sizes[j] ? Number(sizes[j]) : def)) as [number, number, number, number, number];
+const [Q, I, D, k, chunkItems, repeats] = [2000, 50000, 64, 200, 4096, 3].map((def, j) => (sizes[j] ? Number(sizes[j]) : def)) as [number, number, number, number, number, number];
 
 function randomUnitRows(rng: Rng, rows: number): Float32Array {
   const x = new Float32Array(rows * D);
@@ -29,9 +31,13 @@ function randomUnitRows(rng: Rng, rows: number): Float32Array {
 const gflops = new Map<string, number>();
 
 async function time<T>(label: string, run: () => T | Promise<T>): Promise<T> {
-  const start = performance.now();
-  const result = await run();
-  const seconds = (performance.now() - start) / 1000;
+  let result!: T;
+  let seconds = Infinity;
+  for (let r = 0; r < repeats; r++) {
+    const start = performance.now();
+    result = await run();
+    seconds = Math.min(seconds, (performance.now() - start) / 1000);
+  }
   gflops.set(label, (2 * Q * I * D) / seconds / 1e9);
   console.log(`${label.padEnd(34)} ${seconds.toFixed(2).padStart(7)} s  ${(Q / seconds).toFixed(0).padStart(7)} queries/s  ${gflops.get(label)!.toFixed(2)} GFLOP/s`);
   return result;
@@ -61,23 +67,31 @@ console.log(`rankOfGemm ranks ${gemm.every((r, q) => r === exact[q]) ? 'equal' :
 const topGemm = await time(`topKGemm (tfjs ${tf.getBackend()} matMul)`, () => topKGemm(queries, items, D, k, { chunkItems, exclude }, prepared));
 const sameLists = topGemm.indices.every((x, j) => x === plain.indices[j]) && topGemm.scores.every((x, j) => x === plain.scores[j]);
 console.log(`topKGemm lists ${sameLists ? 'equal' : 'DIFFER FROM'} topK's (indices and scores) on all ${Q} queries`);
-// The ceilings: the same [Q×D]·[D×chunk] products alone (native TF runs each kernel eagerly, when called), and
-// with every block read back to the host.
+// The ceilings: the same [Q×D]·[D×chunk] products alone, by the op rankOfGemm and topKGemm call (core/ops/fast-ops.ts
+// matMulT: TF's 2-D MatMul on native, faster there than tf.matMul's BatchMatMulV2), computed eagerly when called and
+// never read; and with every block read back to the host.
 const raw = `raw matMul (${tf.getBackend()})`;
 await time(raw, () => {
   for (let i0 = 1; i0 < I; i0 += chunkItems) {
     const C = Math.min(chunkItems, I - i0);
-    tf.tidy(() => void tf.matMul(qT, tf.slice(iT, [i0, 0], [C, D]), false, true)); // computed when called, never read
+    tf.tidy(() => void matMulT(qT, tf.slice(iT, [i0, 0], [C, D]), false, true)); // computed when called, never read
+  }
+});
+const rawBatched = `raw tf.matMul (${tf.getBackend()})`; // BatchMatMulV2 on native: what the issue's ceiling measured
+await time(rawBatched, () => {
+  for (let i0 = 1; i0 < I; i0 += chunkItems) {
+    const C = Math.min(chunkItems, I - i0);
+    tf.tidy(() => void tf.matMul(qT, tf.slice(iT, [i0, 0], [C, D]), false, true));
   }
 });
 await time(`raw matMul + read back (${tf.getBackend()})`, () => {
   for (let i0 = 1; i0 < I; i0 += chunkItems) {
     const C = Math.min(chunkItems, I - i0);
-    const block = tf.tidy(() => tf.matMul(qT, tf.slice(iT, [i0, 0], [C, D]), false, true));
+    const block = tf.tidy(() => matMulT(qT, tf.slice(iT, [i0, 0], [C, D]), false, true));
     block.dataSync();
     block.dispose();
   }
 });
 for (const label of [...gflops.keys()].filter((l) => l.includes('Gemm'))) {
-  console.log(`${label} at ${((100 * gflops.get(label)!) / gflops.get(raw)!).toFixed(0)}% of the raw matMul's GFLOP/s`);
+  console.log(`${label} at ${((100 * gflops.get(label)!) / gflops.get(raw)!).toFixed(0)}% of the raw matMul's GFLOP/s (${((100 * gflops.get(label)!) / gflops.get(rawBatched)!).toFixed(0)}% of tf.matMul's)`);
 }
