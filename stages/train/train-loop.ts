@@ -203,7 +203,8 @@ async function evaluate(run: TrainRun, s: TrainState, epoch: number): Promise<vo
   const { params: p, data } = run;
   if (data.validCount === 0) return;
   s.optimizer.flush(); // validation reads the model's variables
-  const m = validate(s.model, data, { excludeHistory: p.exclude_history, itemChunk: p.eval_item_chunk });
+  const m = validate(s.model, data, { excludeHistory: p.exclude_history, itemChunk: p.eval_item_chunk },
+    (done) => run.progress.tick(() => `validation at step ${s.cursor.step}: ${done}/${data.validCount} targets ranked`));
   const row: EvalRow = { step: s.cursor.step, epoch: epoch + 1, train_loss: lossSinceLastEval(s.log), ...m };
   s.log.evals.push(row);
   run.log(`[train] validation at step ${row.step} (epoch ${row.epoch}): Score ${m.score.toFixed(4)} HR@10 ${m['hr@10'].toFixed(4)} NDCG@10 ${m['ndcg@10'].toFixed(4)} train loss ${row.train_loss.toFixed(4)}`);

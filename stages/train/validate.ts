@@ -14,8 +14,11 @@ export interface ValidateOptions {
   itemChunk: number; // items per target-branch call and per ranking block
 }
 
-/** Metrics of the current model on every validation target. */
-export function validate(model: SequenceModel, data: TrainData, o: ValidateOptions): RankMetrics {
+/**
+ * Metrics of the current model on every validation target. `onProgress(done)` is called after each query batch
+ * with the targets ranked so far (at TencentGR-1M's size a validation runs for an hour: the stage reports it).
+ */
+export function validate(model: SequenceModel, data: TrainData, o: ValidateOptions, onProgress: (done: number) => void = () => {}): RankMetrics {
   const c = model.config;
   const D = c.hiddenUnits;
   const items = embedItems(model, (rows) => data.store.targetItems(rows), allRows(data.store.rows), o.itemChunk); // [I, D]
@@ -28,6 +31,7 @@ export function validate(model: SequenceModel, data: TrainData, o: ValidateOptio
       const { queries, targetItem } = encodeQueries(model, cuts, shard, data.store); // the same queries evaluate ranks
       const exclude = o.excludeHistory ? (k: number): Int32Array => historyItems(cuts, shard, k) : undefined;
       acc.add(rankOfGemm(queries, items, D, targetItem, { exclude, chunkItems: o.itemChunk }, prepared));
+      onProgress(acc.count);
     }
   }
   prepared.tensor.dispose();

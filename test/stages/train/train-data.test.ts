@@ -10,6 +10,8 @@ import { buildCutBatch } from '../../../core/sequences/cut-batch.ts';
 import { selectCuts } from '../../../core/sequences/cut.ts';
 import { batchLoss, positivePositions } from '../../../stages/train/batch-loss.ts';
 import { TrainData } from '../../../stages/train/train-data.ts';
+import { validate } from '../../../stages/train/validate.ts';
+import { QUERY_BATCH } from '../../../core/sequences/queries.ts';
 import { AdamW, decayFromKinds } from '../../../core/train/adamw.ts';
 import type { RowSparseGrad } from '../../../core/train/row-tape.ts';
 import { buildArtifacts } from './fixture.ts';
@@ -122,4 +124,21 @@ test('embedding_updates sparse: the same loss (l2_emb included) and, on the rows
     side.optimizer.dispose();
     side.model.dispose();
   }
+});
+
+test('validate reports progress after every query batch: the targets ranked so far, ending at every validation target', () => {
+  const c = buildModelConfig(
+    { model_type: 'sasrec', sasrec_features: false, maxlen: 20, hidden_units: 16, num_blocks: 1, num_heads: 2, linear_dim: 8, attention_dim: 8, dropout_rate: 0, use_rope: true, rope_theta: 10000, rope_partial_dim: 4, attn_norm: 'padded', load_time_intervals: true, tower_init: 'he' as const },
+    data.schema, data.store.rows,
+  );
+  const model = initModel(c, 5);
+  const calls: number[] = [];
+  const m = validate(model, data, { excludeHistory: true, itemChunk: 64 }, (done) => calls.push(done));
+  const batches = data.shards.reduce((n, name) => n + Math.ceil(data.load(name).valid.count / QUERY_BATCH), 0);
+  assert.ok(data.validCount > 0);
+  assert.equal(calls.length, batches, 'one call per query batch');
+  assert.ok(calls.every((d, i) => d > (calls[i - 1] ?? 0)), `strictly increasing: ${calls.join(', ')}`);
+  assert.equal(calls.at(-1), data.validCount);
+  assert.equal(m.count, data.validCount);
+  model.dispose();
 });
