@@ -70,28 +70,20 @@ console.log(`topKGemm lists ${sameLists ? 'equal' : 'DIFFER FROM'} topK's (indic
 // The ceilings: the same [Q×D]·[D×chunk] products alone, by the op rankOfGemm and topKGemm call (core/ops/fast-ops.ts
 // matMulT: TF's 2-D MatMul on native, faster there than tf.matMul's BatchMatMulV2), computed eagerly when called and
 // never read; and with every block read back to the host.
-const raw = `raw matMul (${tf.getBackend()})`;
-await time(raw, () => {
+/** Each [Q×D]·[D×chunk] product of the catalogue, by `product`, handed to `use` (tidied). */
+function eachBlock(product: (a: tf.Tensor, b: tf.Tensor) => tf.Tensor, use: (block: tf.Tensor) => void = () => {}): void {
   for (let i0 = 1; i0 < I; i0 += chunkItems) {
     const C = Math.min(chunkItems, I - i0);
-    tf.tidy(() => void matMulT(qT, tf.slice(iT, [i0, 0], [C, D]), false, true)); // computed when called, never read
-  }
-});
-const rawBatched = `raw tf.matMul (${tf.getBackend()})`; // BatchMatMulV2 on native: what the issue's ceiling measured
-await time(rawBatched, () => {
-  for (let i0 = 1; i0 < I; i0 += chunkItems) {
-    const C = Math.min(chunkItems, I - i0);
-    tf.tidy(() => void tf.matMul(qT, tf.slice(iT, [i0, 0], [C, D]), false, true));
-  }
-});
-await time(`raw matMul + read back (${tf.getBackend()})`, () => {
-  for (let i0 = 1; i0 < I; i0 += chunkItems) {
-    const C = Math.min(chunkItems, I - i0);
-    const block = tf.tidy(() => matMulT(qT, tf.slice(iT, [i0, 0], [C, D]), false, true));
-    block.dataSync();
+    const block = tf.tidy(() => product(qT, tf.slice(iT, [i0, 0], [C, D])));
+    use(block);
     block.dispose();
   }
-});
+}
+const raw = `raw matMul (${tf.getBackend()})`;
+await time(raw, () => eachBlock((a, b) => matMulT(a, b, false, true))); // computed when called, never read
+const rawBatched = `raw tf.matMul (${tf.getBackend()})`; // BatchMatMulV2 on native: what the issue's ceiling measured
+await time(rawBatched, () => eachBlock((a, b) => tf.matMul(a, b, false, true)));
+await time(`raw matMul + read back (${tf.getBackend()})`, () => eachBlock((a, b) => matMulT(a, b, false, true), (block) => void block.dataSync()));
 for (const label of [...gflops.keys()].filter((l) => l.includes('Gemm'))) {
   console.log(`${label} at ${((100 * gflops.get(label)!) / gflops.get(raw)!).toFixed(0)}% of the raw matMul's GFLOP/s (${((100 * gflops.get(label)!) / gflops.get(rawBatched)!).toFixed(0)}% of tf.matMul's)`);
 }

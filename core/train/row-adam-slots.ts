@@ -172,10 +172,6 @@ export class RowAdamSlot {
     this.dirty = false;
   }
 
-  moments(): { m: Float32Array; v: Float32Array } {
-    return { m: this.moment('m'), v: this.moment('v') };
-  }
-
   /** One moment on the host, a copy the caller owns (a checkpoint reads each in turn: 1.2 GB apiece at 4.8M × 64). */
   moment(which: 'm' | 'v'): Float32Array {
     // A native read is a fresh TF buffer and dataSync a fresh copy of it: copying again would cost ~2.5 s a moment
