@@ -1,5 +1,6 @@
 // Exact retrieval throughput: topK and rankOf (plain Float32Array), topKTf (float32, not exact), topKGemm and
-// rankOfGemm (tfjs matMul + exact re-scoring), and the backend's raw float32 matMul on the same shapes (the
+// rankOfGemm (the native fused score-and-count kernel, and tfjs matMul + device counting; both with exact
+// re-scoring), and the backend's raw float32 matMul on the same shapes (the
 // ceiling), random unit vectors. Each GEMM line says how far it is from the ceiling and whether it equals the
 // plain-JS reference. Each line is the fastest of `repeats` runs (the first run of a method pays one-time costs: native
 // kernels' first calls, the items' upload; rankOfGemm's first run was 0.38 s against 0.23 s after it).
@@ -11,6 +12,7 @@ import { parseParam } from '../core/stage/params.ts';
 import { Rng } from '../core/random/rng.ts';
 import { gemmItems, rankOfGemm } from '../core/ranking/rank-gemm.ts';
 import { topKGemm } from '../core/ranking/topk-gemm.ts';
+import { countAboveKernel } from '../core/ranking/native/count-above.ts';
 import { rankOf, topK, topKTf } from '../core/ranking/topk.ts';
 
 const [backendArg = 'cpu', ...sizes] = process.argv.slice(2);
@@ -61,9 +63,15 @@ const viaTf = await time(`topKTf (tfjs ${tf.getBackend()})`, () => topKTf(qT, iT
 let same = 0;
 for (let j = 0; j < plain.indices.length; j++) if (plain.indices[j] === viaTf.indices[j]) same++;
 console.log(`topKTf agrees with topK on ${((100 * same) / plain.indices.length).toFixed(3)}% of list positions (float32 vs float64 sums)`);
-const prepared = { tensor: iT, norms: gemmItems(items, D).norms };
-const gemm = await time(`rankOfGemm (tfjs ${tf.getBackend()} matMul)`, () => rankOfGemm(queries, items, D, targets, { chunkItems, exclude }, prepared));
-console.log(`rankOfGemm ranks ${gemm.every((r, q) => r === exact[q]) ? 'equal' : 'DIFFER FROM'} rankOf's on all ${Q} queries`);
+const prepared = gemmItems(items, D);
+// the two counters of rankOfGemm: the native fused kernel (what evaluate uses when it is built) and the tfjs device
+const counters = countAboveKernel() === null ? (['device'] as const) : (['native', 'device'] as const);
+if (counters.length === 1) console.log('(the native ranking kernel is not built: bash scripts/setup-kernels.sh)');
+for (const counter of counters) {
+  const label = counter === 'native' ? `rankOfGemm (native fused kernel${countAboveKernel()!.simd() ? ', AVX2' : ', portable'})` : `rankOfGemm (tfjs ${tf.getBackend()} matMul)`;
+  const gemm = await time(label, () => rankOfGemm(queries, items, D, targets, { chunkItems, exclude }, prepared, counter));
+  console.log(`${label} ranks ${gemm.every((r, q) => r === exact[q]) ? 'equal' : 'DIFFER FROM'} rankOf's on all ${Q} queries`);
+}
 const topGemm = await time(`topKGemm (tfjs ${tf.getBackend()} matMul)`, () => topKGemm(queries, items, D, k, { chunkItems, exclude }, prepared));
 const sameLists = topGemm.indices.every((x, j) => x === plain.indices[j]) && topGemm.scores.every((x, j) => x === plain.scores[j]);
 console.log(`topKGemm lists ${sameLists ? 'equal' : 'DIFFER FROM'} topK's (indices and scores) on all ${Q} queries`);

@@ -28,3 +28,6 @@ fi
 
 # Native TensorFlow backend (SPEC §9): optional; a one-line notice where it cannot be built.
 if [ -f scripts/setup-native.sh ]; then bash scripts/setup-native.sh || log "native backend unavailable; using wasm"; fi
+
+# Native ranking kernel (core/ranking/native): optional; a one-line notice where it cannot be built.
+bash scripts/setup-kernels.sh || log "native ranking kernel unavailable; ranking counts on the tfjs device"

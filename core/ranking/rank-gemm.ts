@@ -9,8 +9,14 @@
 // by far less, and rounding the output to float32 adds u·‖q‖·‖i‖. An item is decided when
 // |s32 − s_target| > 2·(D + 2)·u·‖q‖·max‖i‖ over its chunk (twice the bound, for safety). The counting runs on the
 // device; only the rows of queries with an undecided item other than their target come back to the host.
+//
+// Two ways to count, the same ranks: the native fused kernel (native/count-above.cc: the scores stay in
+// registers, compared as they are made, no [Q×C] block in memory; built by scripts/setup-kernels.sh) when it is
+// built, else the tfjs device (matMul, then compare-and-sum passes over the block).
+import { availableParallelism } from 'node:os';
 import * as tf from '@tensorflow/tfjs';
 import { matMulT } from '../ops/fast-ops.ts';
+import { countAboveKernel } from './native/count-above.ts';
 import { type RetrievalOptions, checkInputs, checkTargets, dot, subtractExcluded } from './topk.ts';
 
 const U32 = 2 ** -24;
@@ -38,15 +44,49 @@ export function rowNorms(x: Float32Array, D: number): Float64Array {
   return out;
 }
 
-/** The catalogue's side of rankOfGemm, made once for many query batches: the items on the device and their norms. */
-export interface GemmItems {
-  tensor: tf.Tensor2D; // [I×D]
-  norms: Float64Array; // [I]
+/** The catalogue's side of rankOfGemm and topKGemm, made once for many query batches: the items and their norms. */
+export class GemmItems {
+  readonly norms: Float64Array; // [I]
+  private uploaded: tf.Tensor2D | undefined;
+
+  constructor(readonly items: Float32Array, readonly D: number) {
+    this.norms = rowNorms(items, D);
+  }
+
+  /** The items on the tfjs device [I×D], uploaded at first use (the native kernel reads the host array). */
+  get tensor(): tf.Tensor2D {
+    // kept: a first use inside tf.tidy must not dispose it with the tidy's intermediates
+    this.uploaded ??= tf.keep(tf.tensor2d(this.items, [this.items.length / this.D, this.D]));
+    return this.uploaded;
+  }
+
+  dispose(): void {
+    this.uploaded?.dispose();
+    this.uploaded = undefined;
+  }
 }
 
-/** Uploads items [I×D] and computes their norms; the caller disposes `tensor`. */
+/** The items [I×D] prepared for many query batches; the caller disposes it. */
 export function gemmItems(items: Float32Array, D: number): GemmItems {
-  return { tensor: tf.tensor2d(items, [items.length / D, D]), norms: rowNorms(items, D) };
+  return new GemmItems(items, D);
+}
+
+/** How rankOfGemm counts: auto = native when built, else device; portable = the native kernel without SIMD. */
+export type RankCounter = 'auto' | 'native' | 'portable' | 'device';
+
+/** The per-query quantities both counters share. */
+interface RankJob {
+  queries: Float32Array;
+  items: GemmItems;
+  D: number;
+  Q: number;
+  I: number;
+  first: number;
+  chunk: number;
+  targets: ArrayLike<number>;
+  targetScore: Float64Array; // float64, rankOf's dot
+  queryBound: Float64Array; // float32Slack(D)·‖q‖: times max‖i‖ over a chunk, the chunk's decision bound
+  ranks: Int32Array;
 }
 
 /**
@@ -54,19 +94,54 @@ export function gemmItems(items: Float32Array, D: number): GemmItems {
  * queries [Q×D] and items [I×D] as host arrays; `prepared` is gemmItems(items) when the caller ranks many
  * query batches against the same items (else it is made, and disposed, here).
  */
-export function rankOfGemm(queries: Float32Array, items: Float32Array, D: number, targets: ArrayLike<number>, opts: RetrievalOptions = {}, prepared?: GemmItems): Int32Array {
+export function rankOfGemm(queries: Float32Array, items: Float32Array, D: number, targets: ArrayLike<number>, opts: RetrievalOptions = {}, prepared?: GemmItems, counter: RankCounter = 'auto'): Int32Array {
   const { Q, I, chunk, first } = checkInputs(queries, items, D, opts);
   checkTargets('rankOfGemm', targets, Q, first, I);
   const ranks = new Int32Array(Q).fill(1);
   if (Q === 0) return ranks;
   const own = prepared ?? gemmItems(items, D);
   if (own.norms.length !== I) throw new Error(`rankOfGemm: prepared items hold ${own.norms.length} rows, items ${I}`);
-  const itemNorm = own.norms;
-  const queryNorm = rowNorms(queries, D);
-  const targetScore = Float64Array.from({ length: Q }, (_, q) => dot(queries, q * D, items, targets[q]! * D, D));
   const slack = float32Slack(D);
-  const itemsT = own.tensor;
-  const queriesT = tf.tensor2d(queries, [Q, D]);
+  const job: RankJob = {
+    queries, items: own, D, Q, I, first, chunk, targets, ranks,
+    targetScore: Float64Array.from({ length: Q }, (_, q) => dot(queries, q * D, items, targets[q]! * D, D)),
+    queryBound: rowNorms(queries, D).map((n) => slack * n),
+  };
+  try {
+    if (counter === 'device' || (counter === 'auto' && countAboveKernel() === null)) countOnDevice(job);
+    else countNative(job, counter === 'portable');
+  } finally {
+    if (prepared === undefined) own.dispose();
+  }
+  if (opts.exclude) subtractExcluded(queries, items, D, targets, opts.exclude, first, ranks);
+  return ranks;
+}
+
+/** Items within the bound of the target's score: rankOf's own float64 score and tie rule decide. */
+function rescore(job: RankJob, q: number, i: number): void {
+  const { queries, items, D, targets, targetScore, ranks } = job;
+  const exact = dot(queries, q * D, items.items, i * D, D);
+  if (exact > targetScore[q]! || (exact === targetScore[q]! && i < targets[q]!)) ranks[q]!++;
+}
+
+/** The fused kernel: counts and undecided pairs over the whole catalogue in one call, on every core. */
+function countNative(job: RankJob, portable: boolean): void {
+  const kernel = countAboveKernel();
+  if (kernel === null) throw new Error('rankOfGemm: the native kernel is not built (bash scripts/setup-kernels.sh)');
+  const { above, pairs } = kernel.countAbove(
+    job.queries, job.D, job.items.items, job.first, job.items.norms, Int32Array.from(job.targets), job.targetScore,
+    job.queryBound, job.chunk, availableParallelism(), portable ? 1 : 0,
+  );
+  for (let q = 0; q < job.Q; q++) job.ranks[q]! += above[q]!;
+  for (let p = 0; p < pairs.length; p += 2) rescore(job, pairs[p]!, pairs[p + 1]!);
+}
+
+/** The tfjs device: per item chunk, the score block and two compare-and-sum passes over it. */
+function countOnDevice(job: RankJob): void {
+  const { D, Q, I, first, chunk, targets, targetScore, queryBound, ranks } = job;
+  const itemNorm = job.items.norms;
+  const itemsT = job.items.tensor;
+  const queriesT = tf.tensor2d(job.queries, [Q, D]);
   try {
     for (let i0 = first; i0 < I; i0 += chunk) {
       const i1 = Math.min(i0 + chunk, I);
@@ -76,7 +151,7 @@ export function rankOfGemm(queries: Float32Array, items: Float32Array, D: number
       const hi = new Float32Array(Q);
       const lo = new Float32Array(Q);
       for (let q = 0; q < Q; q++) {
-        const bound = slack * queryNorm[q]! * maxNorm;
+        const bound = queryBound[q]! * maxNorm;
         // rounded outward to float32, so the comparisons on the device never decide an item they should not
         hi[q] = nextUp(targetScore[q]! + bound);
         lo[q] = -nextUp(-(targetScore[q]! - bound));
@@ -104,15 +179,10 @@ export function rankOfGemm(queries: Float32Array, items: Float32Array, D: number
         let rows: Float32Array = new Float32Array(0); // [S×C]
         tf.tidy(() => void (rows = tf.gather(block, tf.tensor1d(scan, 'int32')).dataSync() as Float32Array));
         scan.forEach((q, r) => {
-          const t = targets[q]!;
-          const st = targetScore[q]!;
           const base = r * C - i0;
           for (let i = i0; i < i1; i++) {
             const sc = rows[base + i]!;
-            if (i === t || sc < lo[q]! || sc > hi[q]!) continue;
-            // too close to call in float32: rankOf's own float64 score and tie rule
-            const exact = dot(queries, q * D, items, i * D, D);
-            if (exact > st || (exact === st && i < t)) ranks[q]!++;
+            if (i !== targets[q]! && sc >= lo[q]! && sc <= hi[q]!) rescore(job, q, i);
           }
         });
       }
@@ -120,8 +190,5 @@ export function rankOfGemm(queries: Float32Array, items: Float32Array, D: number
     }
   } finally {
     queriesT.dispose();
-    if (prepared === undefined) itemsT.dispose();
   }
-  if (opts.exclude) subtractExcluded(queries, items, D, targets, opts.exclude, first, ranks);
-  return ranks;
 }

@@ -85,7 +85,7 @@ export function topKGemm(queries: Float32Array, items: Float32Array, D: number, 
     }
   } finally {
     queriesT.dispose();
-    if (prepared === undefined) own.tensor.dispose();
+    if (prepared === undefined) own.dispose();
   }
   for (let q = 0; q < Q; q++) heaps.writeSorted(q, out, q * k);
   return out;

@@ -67,7 +67,7 @@ export function rankTestTargets(model: SequenceModel, data: TestData, counts: In
       onProgress(done);
     }
   }
-  prepared.tensor.dispose();
+  prepared.dispose();
   return {
     model: concat(modelRanks, Int32Array), popularity: concat(popularity, Int32Array),
     targetItem: concat(targetItems, Int32Array), historyLength: concat(historyLength, Int32Array), targetAction: concat(targetAction, Int8Array),

@@ -75,7 +75,7 @@ export function predictTop10(inputs: PredictInputs, o: PredictOptions, onBatch?:
       for (const id of shard.userId) user.push(id);
     }
   } finally {
-    prepared.tensor.dispose();
+    prepared.dispose();
   }
   return { top10s, user };
 }

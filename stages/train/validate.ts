@@ -34,6 +34,6 @@ export function validate(model: SequenceModel, data: TrainData, o: ValidateOptio
       onProgress(acc.count);
     }
   }
-  prepared.tensor.dispose();
+  prepared.dispose();
   return acc.result();
 }

@@ -1,27 +1,29 @@
 // rankOfGemm (float32 matMul scores + exact float64 re-scoring near the target) equals rankOf exactly: on
 // exact ties (integer data, duplicate item vectors), on near-ties a float32 sum cannot separate, with
-// exclusions, at every chunking, on the cpu backend and on native TensorFlow.
+// exclusions, at every chunking, counted on the tfjs device (cpu backend, native TensorFlow) and by the native
+// fused kernel (AVX2 and portable).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../../../core/ops/backend.ts';
-import { gemmItems, rankOfGemm } from '../../../core/ranking/rank-gemm.ts';
+import { type RankCounter, gemmItems, rankOfGemm } from '../../../core/ranking/rank-gemm.ts';
+import { countAboveKernel } from '../../../core/ranking/native/count-above.ts';
 import { rankOf } from '../../../core/ranking/topk.ts';
 import { type Case, nearTieCase, randomCase } from '../../helpers/retrieval-cases.ts';
 import { nativeAbsentReason } from '../../helpers/native.ts';
 
-function assertSameRanks(c: Case, label: string): void {
+function assertSameRanks(c: Case, label: string, counter: RankCounter = 'device'): void {
   for (const chunkItems of [1, 7, 64, undefined]) {
     for (const exclude of [undefined, c.exclude]) {
       const want = rankOf(c.queries, c.items, c.D, c.targets, { chunkItems, exclude });
-      const got = rankOfGemm(c.queries, c.items, c.D, c.targets, { chunkItems, exclude });
+      const got = rankOfGemm(c.queries, c.items, c.D, c.targets, { chunkItems, exclude }, undefined, counter);
       assert.deepEqual(got, want, `${label}, chunk ${chunkItems ?? 'default'}, ${exclude ? 'with' : 'without'} exclusions`);
     }
   }
 }
 
-function checkAll(backend: string): void {
-  for (const [seed, integer] of [[1, false], [2, true], [3, true]] as const) assertSameRanks(randomCase(seed, integer), `${backend} seed ${seed}`);
+function checkAll(backend: string, counter: RankCounter = 'device'): void {
+  for (const [seed, integer] of [[1, false], [2, true], [3, true]] as const) assertSameRanks(randomCase(seed, integer), `${backend} seed ${seed}`, counter);
   for (const seed of [4, 5]) {
     const c = nearTieCase(seed);
     // the case really holds near-ties: some items tie the target in float32 but not in float64
@@ -37,7 +39,7 @@ function checkAll(backend: string): void {
       if (exact !== st && f32(i) === f32(t)) hidden++;
     }
     assert.ok(hidden > 0, 'near-ties a float32 score cannot separate');
-    assertSameRanks(c, `${backend} near-ties seed ${seed}`);
+    assertSameRanks(c, `${backend} near-ties seed ${seed}`, counter);
   }
 }
 
@@ -48,7 +50,7 @@ test('rankOfGemm equals rankOf on the cpu backend (ties, near-ties, exclusions, 
   const c = randomCase(9, false);
   const prepared = gemmItems(c.items, c.D);
   assert.deepEqual(rankOfGemm(c.queries, c.items, c.D, c.targets, { exclude: c.exclude }, prepared), rankOf(c.queries, c.items, c.D, c.targets, { exclude: c.exclude }), 'items prepared once');
-  prepared.tensor.dispose();
+  prepared.dispose();
   assert.equal(tf.memory().numTensors, before);
   assert.throws(() => rankOfGemm(c.queries, c.items, c.D, c.targets.subarray(1)), /targets for/);
 });
@@ -58,4 +60,33 @@ const nativeAbsent = nativeAbsentReason();
 test('rankOfGemm equals rankOf on native TensorFlow (its own float32 GEMM order)', { skip: nativeAbsent ?? false }, async () => {
   assert.equal(await initBackend('tensorflow'), 'tensorflow');
   checkAll('tensorflow');
+});
+
+const kernelAbsent = countAboveKernel() === null ? 'the native ranking kernel is not built (bash scripts/setup-kernels.sh; HSTU_NO_KERNELS unset)' : false;
+
+test('the native fused kernel ranks as rankOf: AVX2 and portable, odd tile shapes, one thread and many', { skip: kernelAbsent }, async () => {
+  await tf.setBackend('cpu');
+  const kernel = countAboveKernel()!;
+  for (const counter of ['native', 'portable'] as const) {
+    checkAll(counter, counter);
+    // shapes around the 6-query × 16-item tiles and the block/thread split; wider D; no tensor is made
+    for (const [Q, I, D] of [[1, 2, 1], [5, 17, 3], [6, 16, 8], [7, 33, 64], [13, 1000, 37]] as const) {
+      for (const integer of [false, true]) assertSameRanks(randomCase(Q * I + D, integer, Q, I, D), `${counter} Q ${Q} I ${I} D ${D}`, counter);
+    }
+  }
+  // threads: the same ranks whether one thread or many split the blocks (the count is exact, not summed in floats)
+  const c = nearTieCase(6, 20, 500);
+  const queryBound = new Float64Array(20).fill(1e-6);
+  const targetScore = Float64Array.from({ length: 20 }, (_, q) => { let s = 0; for (let d = 0; d < c.D; d++) s += c.queries[q * c.D + d]! * c.items[c.targets[q]! * c.D + d]!; return s; });
+  const norms = new Float64Array(500).fill(1);
+  const one = kernel.countAbove(c.queries, c.D, c.items, 1, norms, c.targets, targetScore, queryBound, 7, 1, 0);
+  const many = kernel.countAbove(c.queries, c.D, c.items, 1, norms, c.targets, targetScore, queryBound, 7, 5, 0);
+  assert.deepEqual(many.above, one.above);
+  assert.deepEqual([...many.pairs].sort((a, b) => a - b), [...one.pairs].sort((a, b) => a - b));
+  assert.ok(one.pairs.length > 0, 'near-ties come back as pairs to re-score');
+  const before = tf.memory().numTensors;
+  rankOfGemm(c.queries, c.items, c.D, c.targets, {}, undefined, 'auto');
+  assert.equal(tf.memory().numTensors, before, 'auto ranks with the built kernel: no tensor is made');
+  assert.throws(() => kernel.countAbove(c.queries, 7, c.items, 1, norms, c.targets, targetScore, queryBound, 7, 1, 0), /D must divide/);
+  assert.throws(() => kernel.countAbove(c.queries, c.D, c.items, 1, norms.subarray(1), c.targets, targetScore, queryBound, 7, 1, 0), /wrong length/);
 });

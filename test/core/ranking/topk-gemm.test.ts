@@ -40,7 +40,7 @@ test('topKGemm equals topK on the cpu backend (ties, near-ties, exclusions, chun
   const c = randomCase(9, false);
   const prepared = gemmItems(c.items, c.D);
   assert.deepEqual(topKGemm(c.queries, c.items, c.D, 10, { exclude: c.exclude }, prepared), topK(c.queries, c.items, c.D, 10, { exclude: c.exclude }), 'items prepared once');
-  prepared.tensor.dispose();
+  prepared.dispose();
   assert.equal(tf.memory().numTensors, before);
   assert.throws(() => topKGemm(c.queries, c.items, c.D, 0), /k must be a positive integer/);
 });
