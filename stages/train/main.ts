@@ -1,6 +1,7 @@
 // train: fit the sequence model (model_type: hstu or sasrec) on the ingest + features + negatives artifacts (SPEC §5, §6); write the
-// model folder (final/, best/, checkpoint/), metrics/train.json (headline numbers), reports/train.json (every
-// number) and the plots/train/ TSVs.
+// model folder (final/, best/), metrics/train.json (headline numbers), reports/train.json (every number) and the
+// plots/train/ TSVs; resumable checkpoints go to [checkpoint-dir] (default <model-dir>/checkpoint; dvc.yaml gives
+// models/checkpoint, which is not an out, so that `dvc repro` does not delete it before a resume).
 import { initBackend } from '../../core/ops/backend.ts';
 import { cliPaths, runStage } from '../../core/stage/cli.ts';
 import { buildModelConfig } from '../../core/model/config.ts';
@@ -13,9 +14,9 @@ import { checkSeedOptions, exclusionNotice } from './train-params.ts';
 import { trainReport, writeTrainOutputs } from './write-outputs.ts';
 
 runStage('train', async () => {
-  const [ingestDir, featuresDir, negativesDir, modelDir, metricsFile, reportFile, plotsDir] = cliPaths(
-    'train <ingest-dir> <features-dir> <negatives-dir> <model-dir> <metrics-file> <report-file> <plots-dir>',
-  ) as [string, string, string, string, string, string, string];
+  const [ingestDir, featuresDir, negativesDir, modelDir, metricsFile, reportFile, plotsDir, checkpointDir] = cliPaths(
+    'train <ingest-dir> <features-dir> <negatives-dir> <model-dir> <metrics-file> <report-file> <plots-dir> [checkpoint-dir]',
+  ) as [string, string, string, string, string, string, string, string | undefined];
   const p = loadParams([
     'seed', 'backend', 'model_type', 'sasrec_features',
     'maxlen', 'hidden_units', 'num_blocks', 'num_heads', 'linear_dim', 'attention_dim', 'dropout_rate',
@@ -34,7 +35,7 @@ runStage('train', async () => {
   const config = buildModelConfig(p, data.schema, data.store.rows);
   const sampler = BucketSampler.fromArtifacts(negativesDir);
   const progress = new Progress('train');
-  const r = await train({ params: p, config, data, sampler, modelDir, progress, log });
+  const r = await train({ params: p, config, data, sampler, modelDir, checkpointDir, progress, log });
   const facts = { epochs: p.num_epochs, trainUsers: data.trainUsers, trainSequences: data.trainCount, validUsers: data.validCount, stoppedAt: r.stoppedAt };
   const m = trainReport(r.log, facts);
   writeTrainOutputs({ metrics: metricsFile, report: reportFile, plotsDir }, m, r.log);

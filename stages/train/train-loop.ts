@@ -8,6 +8,7 @@
 // is a function of the validation log the checkpoint holds.
 import * as tf from '@tensorflow/tfjs';
 import { existsSync } from 'node:fs';
+import { basename, dirname } from 'node:path';
 import { UserError } from '../../core/stage/errors.ts';
 import type { ModelConfig } from '../../core/model/config.ts';
 import type { BucketSampler } from '../../core/train/negative-sampler.ts';
@@ -42,6 +43,8 @@ export interface TrainRun {
   data: TrainData;
   sampler: BucketSampler;
   modelDir: string;
+  /** Where resumable checkpoints go; outside a DVC out (dvc repro deletes outs before it runs a stage). Default <model-dir>/checkpoint. */
+  checkpointDir?: string;
   progress: Progress;
   log: (line: string) => void;
 }
@@ -56,10 +59,11 @@ export interface TrainResult {
 
 export async function train(run: TrainRun): Promise<TrainResult> {
   const { params: p, config: c, data, modelDir } = run;
+  const ckDir = run.checkpointDir ?? checkpointDir(modelDir);
   removeStaleTemps(modelDir);
+  removeStaleTemps(dirname(ckDir), basename(ckDir));
   const state = freshState(c, p, resolveNegatives(p.loss_negatives, data.store.count, p));
   try {
-    const ckDir = checkpointDir(modelDir);
     let resumedFrom: number | null = null;
     if (p.resume) {
       if (existsSync(ckDir)) {
@@ -134,7 +138,7 @@ async function runEpoch(run: TrainRun, s: TrainState, epoch: number, perEpoch: n
       r.negatives.dispose();
       if (!Number.isFinite(r.loss)) {
         disposeGrads(r.grads);
-        throw new UserError(`training loss is ${r.loss} at step ${step + 1} (epoch ${epoch + 1}, micro-batch ${b + 1}); stopped — ${lastCheckpoint(run.modelDir)}`);
+        throw new UserError(`training loss is ${r.loss} at step ${step + 1} (epoch ${epoch + 1}, micro-batch ${b + 1}); stopped — ${lastCheckpoint(run)}`);
       }
       losses.push(r.loss);
       const lastOfStep = (b + 1) % p.grad_accum_steps === 0 || b === plan.length - 1;
@@ -151,7 +155,7 @@ async function runEpoch(run: TrainRun, s: TrainState, epoch: number, perEpoch: n
         norm = s.optimizer.step(grads, lr, clipNormAt(step, p.clip_norm));
       } catch (e) {
         if (e instanceof NonFiniteGradNormError) {
-          throw new UserError(`gradient norm is not finite at step ${step + 1} (epoch ${epoch + 1}); stopped — ${lastCheckpoint(run.modelDir)}`);
+          throw new UserError(`gradient norm is not finite at step ${step + 1} (epoch ${epoch + 1}); stopped — ${lastCheckpoint(run)}`);
         }
         throw e;
       } finally {
@@ -166,7 +170,7 @@ async function runEpoch(run: TrainRun, s: TrainState, epoch: number, perEpoch: n
         await evaluate(run, s, epoch);
         if (stopRequested(s, run.params)) return;
       }
-      if (s.cursor.step % p.ckpt_every_steps === 0) await saveState(s, checkpointDir(run.modelDir), p);
+      if (s.cursor.step % p.ckpt_every_steps === 0) await saveState(s, run.checkpointDir ?? checkpointDir(run.modelDir), p);
     }
   } finally {
     accumulator.dispose();
@@ -174,8 +178,8 @@ async function runEpoch(run: TrainRun, s: TrainState, epoch: number, perEpoch: n
 }
 
 /** Where a stopped run can resume from, for its error message. */
-function lastCheckpoint(modelDir: string): string {
-  const dir = checkpointDir(modelDir);
+function lastCheckpoint(run: TrainRun): string {
+  const dir = run.checkpointDir ?? checkpointDir(run.modelDir);
   return existsSync(dir) ? `the last good checkpoint stays in ${dir} (resume: true continues from it)` : 'no checkpoint was written yet';
 }
 

@@ -2,12 +2,15 @@
 // seven stages, a second `dvc repro` has nothing to do, and `dvc exp run -S <param>` reruns exactly
 // the stages that read that param; `dvc exp show` lists the baseline and each experiment's Score, and the
 // README's narrow `dvc exp show` recipe fits in 200 columns with the headline metrics and the changed param.
+// And a training run resumes through `dvc repro` (its checkpoint lives outside the stage's outs, which DVC deletes).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { parse, stringify } from 'yaml';
 import { ROOT } from '../helpers/stage-runner.ts';
-import { copyProject, DVC_BIN, gitCommit, run, stagesRun, TINY } from '../helpers/project-copy.ts';
+import { copyProject, DVC_BIN, gitCommit, run, runEnv, stagesRun, TINY } from '../helpers/project-copy.ts';
 
 /** The command between the README's exp-show-recipe markers (continuations joined). */
 function readmeExpShow(): string {
@@ -79,4 +82,36 @@ test('dvc repro, a no-op second repro, and experiments that rerun only what chan
   const scores = [...text.matchAll(/"model":\{[^}]*"score":([0-9.e-]+)/g)].map((m) => Number(m[1]));
   assert.ok(scores.length >= 3, `baseline and two experiments carry a model Score (got ${scores.length})`);
   for (const s of scores) assert.ok(s >= 0 && s <= 1);
+});
+
+test('a killed training resumes through dvc repro: the checkpoint outlives the outs DVC deletes, and the run ends as without the kill', { timeout: 600_000 }, async (t) => {
+  if (!existsSync(DVC_BIN)) return t.skip('no .venv/bin/dvc (run npm run setup)');
+  const dir = copyProject({ ...TINY, num_epochs: 3, ckpt_every_steps: 2 });
+  run(dir, 'dvc', ['repro', 'train']);
+  const outputs = ['metrics/train.json', 'reports/train.json', 'plots/train/steps.tsv', 'plots/train/valid.tsv'];
+  const uninterrupted = outputs.map((f) => readFileSync(join(dir, f), 'utf8'));
+  const total = (JSON.parse(uninterrupted[1]!) as { steps: number }).steps;
+  const index = join(dir, 'models/checkpoint/checkpoint.json');
+  assert.ok(existsSync(index), 'the checkpoint is in models/checkpoint');
+  assert.ok(!existsSync(join(dir, 'models/model/checkpoint')), 'not inside the DVC out');
+
+  // The same run again, SIGKILLed (dvc and the stage) once a checkpoint before the end is on disk.
+  const step = (): number => (existsSync(index) ? (JSON.parse(readFileSync(index, 'utf8')) as { cursor: { step: number } }).cursor.step : 0);
+  rmSync(index, { force: true }); // (the finished run's; the new run writes its own)
+  const child = spawn('dvc', ['repro', '--force', '--single-item', 'train'], { cwd: dir, env: runEnv(), detached: true, stdio: 'ignore' });
+  const exited = new Promise((done) => child.on('exit', done));
+  let at = 0;
+  for (let waited = 0; waited < 300_000 && (at = step()) === 0; waited += 20) await new Promise((r) => setTimeout(r, 20));
+  process.kill(-child.pid!, 'SIGKILL');
+  await exited;
+  at = step();
+  assert.ok(at > 0 && at < total, `killed after a checkpoint before the end (step ${at} of ${total})`);
+
+  // resume: true — dvc repro deletes models/model and reruns train, which continues from the checkpoint
+  const paramsFile = join(dir, 'params.yaml');
+  writeFileSync(paramsFile, stringify({ ...(parse(readFileSync(paramsFile, 'utf8')) as object), resume: true }));
+  const resumed = run(dir, 'dvc', ['repro', 'train']);
+  assert.deepEqual(stagesRun(resumed), ['train']);
+  assert.match(resumed, new RegExp(`resuming from models/checkpoint at step ${at}\\b`));
+  outputs.forEach((f, k) => assert.equal(readFileSync(join(dir, f), 'utf8'), uninterrupted[k], `${f} equals the uninterrupted run's`));
 });

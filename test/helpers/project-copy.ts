@@ -21,12 +21,15 @@ export const TINY = {
   loss_negatives: 'mixed',
 };
 
-/** Runs `cmd args` in `cwd` with the project's venv and node_modules/.bin on PATH; fails the test on a non-zero exit. */
+/** The environment commands run in: the project's venv and node_modules/.bin first on PATH. */
+export const runEnv = (): NodeJS.ProcessEnv => ({ ...process.env, PATH: `${join(ROOT, '.venv/bin')}:${join(ROOT, 'node_modules/.bin')}:${process.env.PATH}` });
+
+/** Runs `cmd args` in `cwd` with runEnv(); fails the test on a non-zero exit. */
 export function run(cwd: string, cmd: string, args: string[]): string {
   const r = spawnSync(cmd, args, {
     cwd,
     encoding: 'utf8',
-    env: { ...process.env, PATH: `${join(ROOT, '.venv/bin')}:${join(ROOT, 'node_modules/.bin')}:${process.env.PATH}` },
+    env: runEnv(),
     maxBuffer: 64 << 20,
   });
   assert.equal(r.status, 0, `${cmd} ${args.join(' ')} failed:\n${r.stdout}\n${r.stderr}`);
