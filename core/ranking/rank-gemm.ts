@@ -17,7 +17,7 @@ import { availableParallelism } from 'node:os';
 import * as tf from '@tensorflow/tfjs';
 import { matMulT } from '../ops/fast-ops.ts';
 import { countAboveKernel } from './native/count-above.ts';
-import { type RetrievalOptions, checkInputs, checkTargets, dot, subtractExcluded } from './topk.ts';
+import { type ExcludeFn, type RetrievalOptions, checkInputs, checkTargets, dot, subtractExcluded } from './topk.ts';
 
 const U32 = 2 ** -24;
 
@@ -108,12 +108,15 @@ export function rankOfGemm(queries: Float32Array, items: Float32Array, D: number
     queryBound: rowNorms(queries, D).map((n) => slack * n),
   };
   try {
-    if (counter === 'device' || (counter === 'auto' && countAboveKernel() === null)) countOnDevice(job);
-    else countNative(job, counter === 'portable');
+    if (counter === 'device' || (counter === 'auto' && countAboveKernel() === null)) {
+      countOnDevice(job);
+      if (opts.exclude) subtractExcluded(queries, items, D, targets, opts.exclude, first, ranks);
+    } else {
+      countNative(job, opts.exclude, counter === 'portable');
+    }
   } finally {
     if (prepared === undefined) own.dispose();
   }
-  if (opts.exclude) subtractExcluded(queries, items, D, targets, opts.exclude, first, ranks);
   return ranks;
 }
 
@@ -124,16 +127,33 @@ function rescore(job: RankJob, q: number, i: number): void {
   if (exact > targetScore[q]! || (exact === targetScore[q]! && i < targets[q]!)) ranks[q]!++;
 }
 
-/** The fused kernel: counts and undecided pairs over the whole catalogue in one call, on every core. */
-function countNative(job: RankJob, portable: boolean): void {
+/** The fused kernel: counts, near-tie re-scoring and exclusions over the whole catalogue in one call, on every core. */
+function countNative(job: RankJob, exclude: ExcludeFn | undefined, portable: boolean): void {
   const kernel = countAboveKernel();
   if (kernel === null) throw new Error('rankOfGemm: the native kernel is not built (bash scripts/setup-kernels.sh)');
-  const { above, pairs } = kernel.countAbove(
+  const { offsets, list } = exclusionLists(exclude, job.Q, job.I);
+  const { above } = kernel.countAbove(
     job.queries, job.D, job.items.items, job.first, job.items.norms, Int32Array.from(job.targets), job.targetScore,
-    job.queryBound, job.chunk, availableParallelism(), portable ? 1 : 0,
+    job.queryBound, job.chunk, availableParallelism(), portable ? 1 : 0, offsets, list,
   );
   for (let q = 0; q < job.Q; q++) job.ranks[q]! += above[q]!;
-  for (let p = 0; p < pairs.length; p += 2) rescore(job, pairs[p]!, pairs[p + 1]!);
+}
+
+/** exclude(q) for every query as one list with offsets [Q+1] (checked as subtractExcluded checks them). */
+function exclusionLists(exclude: ExcludeFn | undefined, Q: number, I: number): { offsets: Int32Array; list: Int32Array } {
+  const offsets = new Int32Array(Q + 1);
+  if (exclude === undefined) return { offsets, list: new Int32Array(0) };
+  const lists = Array.from({ length: Q }, (_, q) => exclude(q));
+  for (let q = 0; q < Q; q++) offsets[q + 1] = offsets[q]! + lists[q]!.length;
+  const list = new Int32Array(offsets[Q]!);
+  lists.forEach((l, q) => {
+    for (let j = 0; j < l.length; j++) {
+      const e = l[j]!;
+      if (!Number.isInteger(e) || e < 0 || e >= I) throw new Error(`exclude(${q}) lists ${e}, not an item row (0..${I - 1})`);
+      list[offsets[q]! + j] = e;
+    }
+  });
+  return { offsets, list };
 }
 
 /** The tfjs device: per item chunk, the score block and two compare-and-sum passes over it. */

@@ -1,12 +1,17 @@
 // Fused score-and-count for exact ranking (issue "TencentGR-1M scale"; the readable reference is rankOf in
 // core/ranking/topk.ts, the contract is core/ranking/rank-gemm.ts's header). For each query q and each item i in
 // [first, I), the float32 score s = q·i is computed in registers and only compared, never stored:
-//   s > hi(q, block)           → counted in above[q] (surely ranked above the target);
-//   lo(q, block) ≤ s ≤ hi(...) → the pair (q, i) is returned, unless i is q's target, for float64 re-scoring;
-//   s < lo                     → ignored (surely below).
-// hi/lo are the target's float64 score ± bound(q)·max‖i‖ over the block, rounded outward to float32, exactly as
-// rank-gemm.ts computes them per chunk. The float32 dot product here sums in dimension order with FMA; the
-// bound holds for any order, so the ranks are exact and do not depend on the kernel, the CPU or the threads.
+//   s > hi(q, block)           → i is ranked above q's target: counted;
+//   lo(q, block) ≤ s ≤ hi(...) → too close to call in float32 (and not the target): i is re-scored in float64
+//                                (rankOf's dot: float32 inputs, float64 products and sum in dimension order) and
+//                                counted when it beats the target's float64 score, or ties it at a lower index;
+//   s < lo                     → below the target: ignored.
+// Then each of q's excluded items (deduplicated; not the target, not below `first`) that beats the target the same
+// float64 way is taken back off the count. hi/lo are the target's float64 score ± bound(q)·max‖i‖ over the block,
+// rounded outward to float32, exactly as rank-gemm.ts computes them per chunk. The float32 dot product here sums in
+// dimension order with FMA; the bound holds for any order, so the counts are exact and do not depend on the
+// kernel, the CPU or the threads. (A float64 product of two float32 values is exact, so the re-scoring gives the
+// same bits as rankOf's JavaScript, fused multiply-add or not.)
 //
 // Layout: queries are packed per tile of MR rows as [D][MR], items per panel of NR items as [D][NR] (a block
 // of items is packed once and read by every query tile), so the inner loop is MR×NR FMAs per dimension with
@@ -15,7 +20,8 @@
 //
 // countAbove(queries: Float32Array [Q×D], D, items: Float32Array [I×D], first, itemNorms: Float64Array [I],
 //            targets: Int32Array [Q], targetScore: Float64Array [Q], queryBound: Float64Array [Q],
-//            block, threads, portable) → { above: Int32Array [Q], pairs: Int32Array [2·P] (q, i, q, i, …) }
+//            block, threads, portable, excludeOffsets: Int32Array [Q+1], excludeItems: Int32Array)
+//   → { above: Int32Array [Q] (rank − 1: the non-excluded items ranked above each target), rescored: number }
 #include <node_api.h>
 
 #include <algorithm>
@@ -46,12 +52,29 @@ struct Task {
   const double* queryBound;
   int64_t block;
   bool portable;
+  const int32_t* excludeOffsets;  // [Q+1]
+  const int32_t* excludeItems;
 };
 
 struct Result {
-  std::vector<int32_t> above;
-  std::vector<int32_t> pairs;
+  std::vector<int32_t> above;  // per query
+  int64_t rescored = 0;        // (q, i) pairs re-scored in float64
 };
+
+// rankOf's float64 dot product (core/ranking/topk.ts dot): products of float32 values are exact in float64.
+double dot64(const Task& t, int64_t q, int64_t i) {
+  const float* a = t.queries + q * t.D;
+  const float* b = t.items + i * t.D;
+  double s = 0;
+  for (int64_t d = 0; d < t.D; d++) s += static_cast<double>(a[d]) * static_cast<double>(b[d]);
+  return s;
+}
+
+// rankOf's order: item i is above q's target when it scores higher, or the same at a lower index.
+bool beats(const Task& t, int64_t q, int64_t i) {
+  const double s = dot64(t, q, i);
+  return s > t.targetScore[q] || (s == t.targetScore[q] && i < t.target[q]);
+}
 
 // The smallest float32 ≥ x and the largest float32 ≤ x (rank-gemm.ts's nextUp, both ways).
 float roundUp(double x) {
@@ -64,17 +87,17 @@ float roundDown(double x) {
 }
 
 // One tile's comparison, shared by both kernels: s [MR][NR] scores of tile rows q0.. and panel items i0...
-void countTile(const float* s, int64_t q0, int rows, int64_t i0, int cols, const float* hi, const float* lo,
-               const int32_t* target, Result& out) {
+void countTile(const Task& t, const float* s, int64_t q0, int rows, int64_t i0, int cols, const float* hi,
+               const float* lo, Result& out) {
   for (int r = 0; r < rows; r++) {
     const int64_t q = q0 + r;
     int32_t n = 0;
     for (int c = 0; c < cols; c++) {
       const float v = s[r * NR + c];
       if (v > hi[q]) n++;
-      else if (v >= lo[q] && i0 + c != target[q]) {
-        out.pairs.push_back(static_cast<int32_t>(q));
-        out.pairs.push_back(static_cast<int32_t>(i0 + c));
+      else if (v >= lo[q] && i0 + c != t.target[q]) {
+        out.rescored++;
+        if (beats(t, q, i0 + c)) n++;
       }
     }
     out.above[q] += n;
@@ -116,9 +139,10 @@ __attribute__((target("avx2,fma"), always_inline)) inline void compareRow(
 // AVX2+FMA micro-kernel: 12 accumulators (MR rows × 2 vectors, named: an array indexed after the loop is kept in
 // memory by the compiler, which stores every accumulator on every step), then the comparisons on the vectors; a
 // tile with an undecided item other than a target goes through countTile's scalar path.
-__attribute__((target("avx2,fma"))) void tileAvx2(const float* A, const float* B, int64_t D, int64_t q0, int rows,
-                                                  int64_t i0, int cols, const float* hi, const float* lo,
-                                                  const int32_t* target, Result& out) {
+__attribute__((target("avx2,fma"))) void tileAvx2(const Task& t, const float* A, const float* B, int64_t q0, int rows,
+                                                  int64_t i0, int cols, const float* hi, const float* lo, Result& out) {
+  const int64_t D = t.D;
+  const int32_t* target = t.target;
   static_assert(MR == 6 && NR == 16, "the accumulators below are written out for 6 × 16 tiles");
   __m256 c00 = _mm256_setzero_ps(), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00;
   __m256 c30 = c00, c31 = c00, c40 = c00, c41 = c00, c50 = c00, c51 = c00;
@@ -152,7 +176,7 @@ __attribute__((target("avx2,fma"))) void tileAvx2(const float* A, const float* B
     for (int r = 0; r < rows; r++) out.above[q0 + r] += above[r];
     return;
   }
-  // Rare: an item within the bound of a target's score; the scalar path counts this tile and lists the pairs.
+  // Rare: an item within the bound of a target's score; the scalar path counts this tile, re-scoring those items.
   alignas(32) float s[MR * NR];
   _mm256_store_ps(s + 0 * NR, c00), _mm256_store_ps(s + 0 * NR + 8, c01);
   _mm256_store_ps(s + 1 * NR, c10), _mm256_store_ps(s + 1 * NR + 8, c11);
@@ -160,7 +184,7 @@ __attribute__((target("avx2,fma"))) void tileAvx2(const float* A, const float* B
   _mm256_store_ps(s + 3 * NR, c30), _mm256_store_ps(s + 3 * NR + 8, c31);
   _mm256_store_ps(s + 4 * NR, c40), _mm256_store_ps(s + 4 * NR + 8, c41);
   _mm256_store_ps(s + 5 * NR, c50), _mm256_store_ps(s + 5 * NR + 8, c51);
-  countTile(s, q0, rows, i0, cols, hi, lo, target, out);
+  countTile(t, s, q0, rows, i0, cols, hi, lo, out);
 }
 
 bool hasAvx2() {
@@ -214,15 +238,24 @@ void run(const Task& t, int64_t tile0, int64_t tile1, Result& out) {
           const float* b = B.data() + p * D * NR;
 #if defined(__x86_64__)
           if (avx2) {
-            tileAvx2(a, b, D, tile * MR, rows, p0, cols, hi.data(), lo.data(), t.target, out);
+            tileAvx2(t, a, b, tile * MR, rows, p0, cols, hi.data(), lo.data(), out);
             continue;
           }
 #endif
           tilePortable(a, b, D, s);
-          countTile(s, tile * MR, rows, p0, cols, hi.data(), lo.data(), t.target, out);
+          countTile(t, s, tile * MR, rows, p0, cols, hi.data(), lo.data(), out);
         }
       }
     }
+  }
+  // Excluded items never count against the target: those counted above are taken back (each once).
+  std::vector<int32_t> list;
+  for (int64_t q = q0; q < q1; q++) {
+    list.assign(t.excludeItems + t.excludeOffsets[q], t.excludeItems + t.excludeOffsets[q + 1]);
+    std::sort(list.begin(), list.end());
+    list.erase(std::unique(list.begin(), list.end()), list.end());
+    for (const int32_t e : list)
+      if (e != t.target[q] && e >= t.first && beats(t, q, e)) out.above[q]--;
   }
 }
 
@@ -268,15 +301,16 @@ napi_value int32Array(napi_env env, const std::vector<int32_t>& v) {
 }
 
 napi_value CountAbove(napi_env env, napi_callback_info info) {
-  size_t argc = 11;
-  napi_value argv[11];
+  constexpr size_t ARGS = 13;
+  size_t argc = ARGS;
+  napi_value argv[ARGS];
   CHECK(napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr));
-  if (argc != 11) {
-    napi_throw_type_error(env, nullptr, "countAbove: expects 11 arguments");
+  if (argc != ARGS) {
+    napi_throw_type_error(env, nullptr, "countAbove: expects 13 arguments");
     return nullptr;
   }
   Task t{};
-  size_t nq, ni, nn, nt, ns, nb;
+  size_t nq, ni, nn, nt, ns, nb, no, ne;
   int64_t threads, portable;
   if (!typedArg(env, argv[0], napi_float32_array, &t.queries, &nq, "queries") || !intArg(env, argv[1], &t.D, "D") ||
       !typedArg(env, argv[2], napi_float32_array, &t.items, &ni, "items") || !intArg(env, argv[3], &t.first, "first") ||
@@ -285,7 +319,9 @@ napi_value CountAbove(napi_env env, napi_callback_info info) {
       !typedArg(env, argv[6], napi_float64_array, &t.targetScore, &ns, "targetScore") ||
       !typedArg(env, argv[7], napi_float64_array, &t.queryBound, &nb, "queryBound") ||
       !intArg(env, argv[8], &t.block, "block") || !intArg(env, argv[9], &threads, "threads") ||
-      !intArg(env, argv[10], &portable, "portable"))
+      !intArg(env, argv[10], &portable, "portable") ||
+      !typedArg(env, argv[11], napi_int32_array, &t.excludeOffsets, &no, "excludeOffsets") ||
+      !typedArg(env, argv[12], napi_int32_array, &t.excludeItems, &ne, "excludeItems"))
     return nullptr;
   if (t.D <= 0 || nq % t.D != 0 || ni % t.D != 0 || t.block <= 0) {
     napi_throw_range_error(env, nullptr, "countAbove: D must divide queries and items; block must be positive");
@@ -293,10 +329,26 @@ napi_value CountAbove(napi_env env, napi_callback_info info) {
   }
   t.Q = static_cast<int64_t>(nq / t.D);
   t.I = static_cast<int64_t>(ni / t.D);
-  if (nn != static_cast<size_t>(t.I) || nt != static_cast<size_t>(t.Q) || ns != nt || nb != nt || t.first < 0 ||
-      t.first > t.I) {
-    napi_throw_range_error(env, nullptr, "countAbove: itemNorms, targets, targetScore or queryBound has the wrong length");
+  if (nn != static_cast<size_t>(t.I) || nt != static_cast<size_t>(t.Q) || ns != nt || nb != nt || no != nt + 1 ||
+      t.first < 0 || t.first > t.I) {
+    napi_throw_range_error(env, nullptr, "countAbove: itemNorms, targets, targetScore, queryBound or excludeOffsets has the wrong length");
     return nullptr;
+  }
+  for (int64_t q = 0; q < t.Q; q++) {
+    if (t.target[q] < t.first || t.target[q] >= t.I || t.excludeOffsets[q] < 0 || t.excludeOffsets[q] > t.excludeOffsets[q + 1]) {
+      napi_throw_range_error(env, nullptr, "countAbove: a target is not a candidate row, or excludeOffsets is not a prefix sum");
+      return nullptr;
+    }
+  }
+  if (t.excludeOffsets[0] != 0 || static_cast<size_t>(t.excludeOffsets[t.Q]) != ne) {
+    napi_throw_range_error(env, nullptr, "countAbove: excludeOffsets must run from 0 to excludeItems.length");
+    return nullptr;
+  }
+  for (size_t j = 0; j < ne; j++) {
+    if (t.excludeItems[j] < 0 || t.excludeItems[j] >= t.I) {
+      napi_throw_range_error(env, nullptr, "countAbove: an excluded item is not an item row");
+      return nullptr;
+    }
   }
   t.portable = portable != 0;
   // Threads take contiguous runs of query tiles (the item blocks and their bounds are the same for every thread).
@@ -310,22 +362,22 @@ napi_value CountAbove(napi_env env, napi_callback_info info) {
     else pool.emplace_back([&t, &parts, k, tile0, tile1] { run(t, tile0, tile1, parts[k]); });
   }
   for (auto& th : pool) th.join();
-  Result all;
-  all.above.assign(t.Q, 0);
+  std::vector<int32_t> above(t.Q, 0);
+  int64_t rescored = 0;
   for (auto& p : parts) {
-    for (int64_t q = 0; q < t.Q && !p.above.empty(); q++) all.above[q] += p.above[q];
-    all.pairs.insert(all.pairs.end(), p.pairs.begin(), p.pairs.end());
+    for (int64_t q = 0; q < t.Q && !p.above.empty(); q++) above[q] += p.above[q];
+    rescored += p.rescored;
   }
-  napi_value result, above, pairs;
+  napi_value result, aboveArray, rescoredValue;
   CHECK(napi_create_object(env, &result));
-  above = int32Array(env, all.above);
-  pairs = int32Array(env, all.pairs);
-  if (above == nullptr || pairs == nullptr) {
+  aboveArray = int32Array(env, above);
+  if (aboveArray == nullptr) {
     napi_throw_error(env, nullptr, "countAbove: cannot allocate the result");
     return nullptr;
   }
-  CHECK(napi_set_named_property(env, result, "above", above));
-  CHECK(napi_set_named_property(env, result, "pairs", pairs));
+  CHECK(napi_create_double(env, static_cast<double>(rescored), &rescoredValue));
+  CHECK(napi_set_named_property(env, result, "above", aboveArray));
+  CHECK(napi_set_named_property(env, result, "rescored", rescoredValue));
   return result;
 }
 

@@ -11,11 +11,12 @@ import { fileURLToPath } from 'node:url';
 export interface CountAboveKernel {
   /** true when the AVX2+FMA micro-kernel runs on this CPU (else the portable loop) */
   simd(): boolean;
-  /** See count-above.cc's header for the contract. */
+  /** See count-above.cc's header for the contract: per query, the non-excluded items ranked above its target. */
   countAbove(
     queries: Float32Array, D: number, items: Float32Array, first: number, itemNorms: Float64Array, targets: Int32Array,
     targetScore: Float64Array, queryBound: Float64Array, block: number, threads: number, portable: number,
-  ): { above: Int32Array; pairs: Int32Array };
+    excludeOffsets: Int32Array, excludeItems: Int32Array,
+  ): { above: Int32Array; rescored: number };
 }
 
 const SOURCE = new URL('./count-above.cc', import.meta.url);

@@ -74,19 +74,26 @@ test('the native fused kernel ranks as rankOf: AVX2 and portable, odd tile shape
       for (const integer of [false, true]) assertSameRanks(randomCase(Q * I + D, integer, Q, I, D), `${counter} Q ${Q} I ${I} D ${D}`, counter);
     }
   }
-  // threads: the same ranks whether one thread or many split the blocks (the count is exact, not summed in floats)
+  // threads: the same counts whether one thread or many split the query tiles (a count is exact, not a float sum)
   const c = nearTieCase(6, 20, 500);
   const queryBound = new Float64Array(20).fill(1e-6);
   const targetScore = Float64Array.from({ length: 20 }, (_, q) => { let s = 0; for (let d = 0; d < c.D; d++) s += c.queries[q * c.D + d]! * c.items[c.targets[q]! * c.D + d]!; return s; });
   const norms = new Float64Array(500).fill(1);
-  const one = kernel.countAbove(c.queries, c.D, c.items, 1, norms, c.targets, targetScore, queryBound, 7, 1, 0);
-  const many = kernel.countAbove(c.queries, c.D, c.items, 1, norms, c.targets, targetScore, queryBound, 7, 5, 0);
-  assert.deepEqual(many.above, one.above);
-  assert.deepEqual([...many.pairs].sort((a, b) => a - b), [...one.pairs].sort((a, b) => a - b));
-  assert.ok(one.pairs.length > 0, 'near-ties come back as pairs to re-score');
+  const offsets = Int32Array.from({ length: 21 }, (_, q) => 3 * q);
+  const excluded = Int32Array.from({ length: 60 }, (_, j) => (j * 37) % 500);
+  const count = (threads: number, o = offsets, e = excluded, D = c.D, n = norms): { above: Int32Array; rescored: number } =>
+    kernel.countAbove(c.queries, D, c.items, 1, n, c.targets, targetScore, queryBound, 7, threads, 0, o, e);
+  const one = count(1);
+  assert.deepEqual(count(5).above, one.above);
+  assert.equal(count(5).rescored, one.rescored);
+  assert.ok(one.rescored > 0, 'near-ties are re-scored in float64');
   const before = tf.memory().numTensors;
   rankOfGemm(c.queries, c.items, c.D, c.targets, {}, undefined, 'auto');
   assert.equal(tf.memory().numTensors, before, 'auto ranks with the built kernel: no tensor is made');
-  assert.throws(() => kernel.countAbove(c.queries, 7, c.items, 1, norms, c.targets, targetScore, queryBound, 7, 1, 0), /D must divide/);
-  assert.throws(() => kernel.countAbove(c.queries, c.D, c.items, 1, norms.subarray(1), c.targets, targetScore, queryBound, 7, 1, 0), /wrong length/);
+  assert.throws(() => count(1, offsets, excluded, 7), /D must divide/);
+  assert.throws(() => count(1, offsets, excluded, c.D, norms.subarray(1)), /wrong length/);
+  assert.throws(() => count(1, offsets.subarray(1)), /wrong length/);
+  assert.throws(() => count(1, offsets, excluded.subarray(1)), /from 0 to excludeItems.length/);
+  assert.throws(() => count(1, offsets, Int32Array.from(excluded, (e, j) => (j === 5 ? 500 : e))), /not an item row/);
+  assert.throws(() => rankOfGemm(c.queries, c.items, c.D, c.targets, { exclude: () => [1, 2.5] }, undefined, 'native'), /lists 2.5, not an item row/);
 });
