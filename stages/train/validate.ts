@@ -22,7 +22,7 @@ export function validate(model: SequenceModel, data: TrainData, o: ValidateOptio
   const c = model.config;
   const D = c.hiddenUnits;
   const items = embedItems(model, (rows) => data.store.targetItems(rows), allRows(data.store.rows), o.itemChunk); // [I, D]
-  const prepared = gemmItems(items, D); // uploaded and normed once for every batch
+  const prepared = gemmItems(items, D); // normed once for every batch (and uploaded once if the device counts)
   const acc = new RankMetricsAccumulator();
   for (const name of data.shards) {
     const { shard, valid } = data.load(name);

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { popularityRanks } from '../../../core/ranking/popularity.ts';
+import { popularityOrder, popularityRanks } from '../../../core/ranking/popularity.ts';
 import { rankOf } from '../../../core/ranking/topk.ts';
 import { Rng } from '../../../core/random/rng.ts';
 
@@ -37,6 +37,7 @@ test('Float64Array counts work and agree with rankOf on a one-dimensional embedd
   // rankOf with D = 1, query [1]: the item "vector" is its count, so the two rankings must coincide.
   const viaRankOf = rankOf(Float32Array.from({ length: 25 }, () => 1), Float32Array.from(scores), 1, targets, { exclude });
   assert.deepEqual(popularityRanks(scores, targets, { exclude }), viaRankOf);
+  assert.deepEqual(popularityRanks(popularityOrder(scores), targets, { exclude }), viaRankOf, 'an order made once ranks the same');
 });
 
 test('bad counts and exclusions fail loudly', () => {
