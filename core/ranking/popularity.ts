@@ -1,7 +1,7 @@
 // The popularity baseline (SPEC §7): every user gets the same item scores — training-visible interaction
 // counts — ranked with the same rules as the model (core/ranking/topk.ts): higher count first, ties by lower item
 // index, row 0 (padding) never a candidate, exclude(q) removed except the target itself.
-import type { ExcludeFn } from './topk.ts';
+import { type ExcludeFn, checkExcludedRow } from './topk.ts';
 
 export type PopularityOptions = { exclude?: ExcludeFn; skipRow0?: boolean };
 
@@ -38,7 +38,7 @@ export function popularityRanks(counts: Int32Array | Float64Array | PopularityOr
     const seen = new Set<number>(); // repeats count once
     for (let j = 0; j < list.length; j++) {
       const e = list[j]!;
-      if (!Number.isInteger(e) || e < 0 || e >= I) throw new Error(`exclude(${q}) lists ${e}, not an item row (0..${I - 1})`);
+      checkExcludedRow(q, e, I);
       if (e === t || e < first || seen.has(e)) continue;
       seen.add(e);
       if (position[e]! < position[t]!) rank--;

@@ -17,7 +17,7 @@ import { availableParallelism } from 'node:os';
 import * as tf from '@tensorflow/tfjs';
 import { matMulT } from '../ops/fast-ops.ts';
 import { countAboveKernel } from './native/count-above.ts';
-import { type ExcludeFn, type RetrievalOptions, checkInputs, checkTargets, dot, subtractExcluded } from './topk.ts';
+import { type ExcludeFn, type RetrievalOptions, checkInputs, checkTargets, collectExclusions, dot, subtractExcluded } from './topk.ts';
 
 const U32 = 2 ** -24;
 
@@ -139,20 +139,13 @@ function countNative(job: RankJob, exclude: ExcludeFn | undefined, portable: boo
   for (let q = 0; q < job.Q; q++) job.ranks[q]! += above[q]!;
 }
 
-/** exclude(q) for every query as one list with offsets [Q+1] (checked as subtractExcluded checks them). */
+/** exclude(q) for every query (checked by collectExclusions) as one list with offsets [Q+1]. */
 function exclusionLists(exclude: ExcludeFn | undefined, Q: number, I: number): { offsets: Int32Array; list: Int32Array } {
+  const lists = collectExclusions(exclude, 0, Q, I);
   const offsets = new Int32Array(Q + 1);
-  if (exclude === undefined) return { offsets, list: new Int32Array(0) };
-  const lists = Array.from({ length: Q }, (_, q) => exclude(q));
   for (let q = 0; q < Q; q++) offsets[q + 1] = offsets[q]! + lists[q]!.length;
   const list = new Int32Array(offsets[Q]!);
-  lists.forEach((l, q) => {
-    for (let j = 0; j < l.length; j++) {
-      const e = l[j]!;
-      if (!Number.isInteger(e) || e < 0 || e >= I) throw new Error(`exclude(${q}) lists ${e}, not an item row (0..${I - 1})`);
-      list[offsets[q]! + j] = e;
-    }
-  });
+  lists.forEach((l, q) => list.set(l, offsets[q]!));
   return { offsets, list };
 }
 

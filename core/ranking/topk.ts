@@ -185,7 +185,7 @@ export function collectExclusions(exclude: ExcludeFn | undefined, q0: number, q1
     const list = exclude ? exclude(q) : [];
     for (let j = 0; j < list.length; j++) {
       const e = list[j]!;
-      if (!Number.isInteger(e) || e < 0 || e >= I) throw new Error(`exclude(${q}) lists ${e}, not an item row (0..${I - 1})`);
+      checkExcludedRow(q, e, I);
     }
     lists.push(list);
   }
@@ -219,13 +219,18 @@ export function subtractExcluded(queries: Float32Array, items: Float32Array, D: 
     const list = exclude(q);
     for (let j = 0; j < list.length; j++) {
       const e = list[j]!;
-      if (!Number.isInteger(e) || e < 0 || e >= I) throw new Error(`exclude(${q}) lists ${e}, not an item row (0..${I - 1})`);
+      checkExcludedRow(q, e, I);
       if (e === t || e < first || seen[e] === q + 1) continue;
       seen[e] = q + 1;
       const se = dot(queries, q * D, items, e * D, D);
       if (se > st || (se === st && e < t)) ranks[q]!--;
     }
   }
+}
+
+/** Throws unless e, listed by exclude(q), is an item row of a table of I rows (every ranking checks the same way). */
+export function checkExcludedRow(q: number, e: number, I: number): void {
+  if (!Number.isInteger(e) || e < 0 || e >= I) throw new Error(`exclude(${q}) lists ${e}, not an item row (0..${I - 1})`);
 }
 
 /** The one dot product; scoreBlock sums in the same order, so both give bit-identical scores. */

@@ -59,7 +59,7 @@ export interface TrainResult {
 
 export async function train(run: TrainRun): Promise<TrainResult> {
   const { params: p, config: c, data, modelDir } = run;
-  const ckDir = run.checkpointDir ?? checkpointDir(modelDir);
+  const ckDir = checkpointFolder(run);
   removeStaleTemps(modelDir);
   removeStaleTemps(dirname(ckDir), basename(ckDir));
   const state = freshState(c, p, resolveNegatives(p.loss_negatives, data.store.count, p));
@@ -170,16 +170,21 @@ async function runEpoch(run: TrainRun, s: TrainState, epoch: number, perEpoch: n
         await evaluate(run, s, epoch);
         if (stopRequested(s, run.params)) return;
       }
-      if (s.cursor.step % p.ckpt_every_steps === 0) await saveState(s, run.checkpointDir ?? checkpointDir(run.modelDir), p);
+      if (s.cursor.step % p.ckpt_every_steps === 0) await saveState(s, checkpointFolder(run), p);
     }
   } finally {
     accumulator.dispose();
   }
 }
 
+/** The run's checkpoint folder: its own, or <model-dir>/checkpoint. */
+function checkpointFolder(run: TrainRun): string {
+  return run.checkpointDir ?? checkpointDir(run.modelDir);
+}
+
 /** Where a stopped run can resume from, for its error message. */
 function lastCheckpoint(run: TrainRun): string {
-  const dir = run.checkpointDir ?? checkpointDir(run.modelDir);
+  const dir = checkpointFolder(run);
   return existsSync(dir) ? `the last good checkpoint stays in ${dir} (resume: true continues from it)` : 'no checkpoint was written yet';
 }
 

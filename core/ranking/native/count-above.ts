@@ -21,12 +21,12 @@ export interface CountAboveKernel {
 
 const SOURCE = new URL('./count-above.cc', import.meta.url);
 /** Where setup-kernels.sh writes the addon, with `<addon>.stamp` (first line: the source's hash). */
-export const KERNEL_PATH = join(fileURLToPath(new URL('../../..', import.meta.url)), 'node_modules/.cache/hstu-native/count_above.node');
+const KERNEL_PATH = join(fileURLToPath(new URL('../../..', import.meta.url)), 'node_modules/.cache/hstu-native/count_above.node');
 
 let loaded: CountAboveKernel | null | undefined;
 
 /** The first 16 hex digits of count-above.cc's sha256: what setup-kernels.sh stamps a build with. */
-export function kernelSourceHash(): string {
+function kernelSourceHash(): string {
   return createHash('sha256').update(readFileSync(SOURCE, 'utf8')).digest('hex').slice(0, 16);
 }
 
