@@ -100,6 +100,11 @@ export function attentionKeepMask(visible: Float32Array, visibleTensor: tf.Tenso
   const { heads: H, seed, rate } = draw;
   const [B, , N] = visibleTensor.shape as [number, number, number, number];
   if (keepMaskIsNative(draw)) return nativeKeepWhere([B, H, N, N], seed, draw.keepProbs ?? tf.mul(visibleTensor, 1 - rate));
+  return tf.tensor4d(attentionKeepArray(visible, B, H, N, seed, rate), [B, H, N, N]);
+}
+
+/** The JS stream's attention keep mask {0, 1} [B, H, N, N] for visible [B, N, N]: no draw where a cell is not visible. */
+export function attentionKeepArray(visible: Float32Array, B: number, H: number, N: number, seed: number, rate: number): Float32Array {
   const keep = keepStream(seed, rate);
   const NN = N * N;
   const out = new Float32Array(B * H * NN);
@@ -110,5 +115,5 @@ export function attentionKeepMask(visible: Float32Array, visibleTensor: tf.Tenso
       for (let k = 0; k < NN; k++) if (src[k] !== 0 && keep()) out[dst + k] = 1;
     }
   }
-  return tf.tensor4d(out, [B, H, N, N]);
+  return out;
 }

@@ -32,6 +32,8 @@
 #include <thread>
 #include <vector>
 
+#include "../../ops/native/napi-args.h"
+
 #if defined(__x86_64__)
 #include <immintrin.h>
 #endif
@@ -261,50 +263,15 @@ void run(const Task& t, int64_t tile0, int64_t tile1, Result& out) {
 
 // ---- N-API glue
 
-#define CHECK(call)                                                         \
-  do {                                                                      \
-    if ((call) != napi_ok) {                                                \
-      napi_throw_error(env, nullptr, "countAbove: N-API call failed: " #call); \
-      return nullptr;                                                       \
-    }                                                                       \
-  } while (0)
-
-template <typename T>
-bool typedArg(napi_env env, napi_value v, napi_typedarray_type want, const T** data, size_t* length, const char* name) {
-  bool is = false;
-  napi_typedarray_type type;
-  void* ptr = nullptr;
-  if (napi_is_typedarray(env, v, &is) != napi_ok || !is ||
-      napi_get_typedarray_info(env, v, &type, length, &ptr, nullptr, nullptr) != napi_ok || type != want) {
-    napi_throw_type_error(env, nullptr, (std::string("countAbove: ") + name + " has the wrong array type").c_str());
-    return false;
-  }
-  *data = static_cast<const T*>(ptr);
-  return true;
-}
-
-bool intArg(napi_env env, napi_value v, int64_t* out, const char* name) {
-  if (napi_get_value_int64(env, v, out) != napi_ok) {
-    napi_throw_type_error(env, nullptr, (std::string("countAbove: ") + name + " must be a number").c_str());
-    return false;
-  }
-  return true;
-}
-
-napi_value int32Array(napi_env env, const std::vector<int32_t>& v) {
-  void* data = nullptr;
-  napi_value buffer, array;
-  if (napi_create_arraybuffer(env, v.size() * 4, &data, &buffer) != napi_ok) return nullptr;
-  if (!v.empty()) std::memcpy(data, v.data(), v.size() * 4);
-  if (napi_create_typedarray(env, napi_int32_array, v.size(), buffer, 0, &array) != napi_ok) return nullptr;
-  return array;
-}
+constexpr const char* FN = "countAbove";
+using napi_args::intArg;
+using napi_args::typedArg;
 
 napi_value CountAbove(napi_env env, napi_callback_info info) {
   constexpr size_t ARGS = 13;
   size_t argc = ARGS;
   napi_value argv[ARGS];
-  CHECK(napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr));
+  NAPI_CHECK("countAbove", napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr));
   if (argc != ARGS) {
     napi_throw_type_error(env, nullptr, "countAbove: expects 13 arguments");
     return nullptr;
@@ -312,16 +279,16 @@ napi_value CountAbove(napi_env env, napi_callback_info info) {
   Task t{};
   size_t nq, ni, nn, nt, ns, nb, no, ne;
   int64_t threads, portable;
-  if (!typedArg(env, argv[0], napi_float32_array, &t.queries, &nq, "queries") || !intArg(env, argv[1], &t.D, "D") ||
-      !typedArg(env, argv[2], napi_float32_array, &t.items, &ni, "items") || !intArg(env, argv[3], &t.first, "first") ||
-      !typedArg(env, argv[4], napi_float64_array, &t.itemNorm, &nn, "itemNorms") ||
-      !typedArg(env, argv[5], napi_int32_array, &t.target, &nt, "targets") ||
-      !typedArg(env, argv[6], napi_float64_array, &t.targetScore, &ns, "targetScore") ||
-      !typedArg(env, argv[7], napi_float64_array, &t.queryBound, &nb, "queryBound") ||
-      !intArg(env, argv[8], &t.block, "block") || !intArg(env, argv[9], &threads, "threads") ||
-      !intArg(env, argv[10], &portable, "portable") ||
-      !typedArg(env, argv[11], napi_int32_array, &t.excludeOffsets, &no, "excludeOffsets") ||
-      !typedArg(env, argv[12], napi_int32_array, &t.excludeItems, &ne, "excludeItems"))
+  if (!typedArg(env, argv[0], napi_float32_array, &t.queries, &nq, FN, "queries") || !intArg(env, argv[1], &t.D, FN, "D") ||
+      !typedArg(env, argv[2], napi_float32_array, &t.items, &ni, FN, "items") || !intArg(env, argv[3], &t.first, FN, "first") ||
+      !typedArg(env, argv[4], napi_float64_array, &t.itemNorm, &nn, FN, "itemNorms") ||
+      !typedArg(env, argv[5], napi_int32_array, &t.target, &nt, FN, "targets") ||
+      !typedArg(env, argv[6], napi_float64_array, &t.targetScore, &ns, FN, "targetScore") ||
+      !typedArg(env, argv[7], napi_float64_array, &t.queryBound, &nb, FN, "queryBound") ||
+      !intArg(env, argv[8], &t.block, FN, "block") || !intArg(env, argv[9], &threads, FN, "threads") ||
+      !intArg(env, argv[10], &portable, FN, "portable") ||
+      !typedArg(env, argv[11], napi_int32_array, &t.excludeOffsets, &no, FN, "excludeOffsets") ||
+      !typedArg(env, argv[12], napi_int32_array, &t.excludeItems, &ne, FN, "excludeItems"))
     return nullptr;
   if (t.D <= 0 || nq % t.D != 0 || ni % t.D != 0 || t.block <= 0) {
     napi_throw_range_error(env, nullptr, "countAbove: D must divide queries and items; block must be positive");
@@ -362,22 +329,22 @@ napi_value CountAbove(napi_env env, napi_callback_info info) {
     else pool.emplace_back([&t, &parts, k, tile0, tile1] { run(t, tile0, tile1, parts[k]); });
   }
   for (auto& th : pool) th.join();
-  std::vector<int32_t> above(t.Q, 0);
+  int32_t* above = nullptr;
+  napi_value aboveArray = napi_args::newTypedArray(env, napi_int32_array, t.Q, &above);
+  if (aboveArray == nullptr) {
+    napi_throw_error(env, nullptr, "countAbove: cannot allocate the result");
+    return nullptr;
+  }
   int64_t rescored = 0;
   for (auto& p : parts) {
     for (int64_t q = 0; q < t.Q && !p.above.empty(); q++) above[q] += p.above[q];
     rescored += p.rescored;
   }
-  napi_value result, aboveArray, rescoredValue;
-  CHECK(napi_create_object(env, &result));
-  aboveArray = int32Array(env, above);
-  if (aboveArray == nullptr) {
-    napi_throw_error(env, nullptr, "countAbove: cannot allocate the result");
-    return nullptr;
-  }
-  CHECK(napi_create_double(env, static_cast<double>(rescored), &rescoredValue));
-  CHECK(napi_set_named_property(env, result, "above", aboveArray));
-  CHECK(napi_set_named_property(env, result, "rescored", rescoredValue));
+  napi_value result, rescoredValue;
+  NAPI_CHECK("countAbove", napi_create_object(env, &result));
+  NAPI_CHECK("countAbove", napi_create_double(env, static_cast<double>(rescored), &rescoredValue));
+  NAPI_CHECK("countAbove", napi_set_named_property(env, result, "above", aboveArray));
+  NAPI_CHECK("countAbove", napi_set_named_property(env, result, "rescored", rescoredValue));
   return result;
 }
 

@@ -43,8 +43,9 @@ export function initHstuBlock(w: ModelWeights, c: HstuModelConfig, name: string,
  */
 export interface AttentionMask {
   visible: Float32Array; // [B, N, N] 1 where key j is visible to query i (j ≤ i, both real tokens), else 0
+  rowScaleArray: Float32Array; // [B, N] 1/n per query (0 on padding rows)
   visibleTensor: tf.Tensor; // [B, 1, N, N]
-  rowScale: tf.Tensor; // [B, 1, N, 1] 1/n per query (0 on padding rows)
+  rowScale: tf.Tensor; // [B, 1, N, 1]
   keepVisible?: tf.Tensor; // (1 − rate)·visible [B, 1, N, N] for native dropout, shared by the blocks
 }
 

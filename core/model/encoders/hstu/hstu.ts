@@ -45,17 +45,42 @@ export function attentionMask(c: HstuModelConfig, b: SequenceBatch): { visible: 
   return { visible, rowScale };
 }
 
+/** `t` unless it is missing or was disposed (an enclosing tidy ended), else a new one from `make`. */
+function live(t: tf.Tensor | undefined, make: () => tf.Tensor): tf.Tensor {
+  return t !== undefined && !t.isDisposed ? t : make();
+}
+
+/**
+ * The mask and bias indices every block of one forward shares. Their tensors are made on first use, in the
+ * caller's tidy (again if that tidy has since disposed them): the native attention kernel reads the arrays only.
+ */
+export function attentionInputs(c: HstuModelConfig, b: SequenceBatch, ctx: ForwardContext): { mask: AttentionMask; bias: BiasIndices } {
+  const [B, N] = [b.batchSize, b.seqLen];
+  const m = attentionMask(c, b);
+  const timeIdx = c.loadTimeIntervals ? timeBiasIndices(b.timestamp, B, N, c.encoder.timeBuckets) : null;
+  const made: { visible?: tf.Tensor; rowScale?: tf.Tensor; keep?: tf.Tensor; pos?: tf.Tensor; time?: tf.Tensor } = {};
+  const mask: AttentionMask = {
+    visible: m.visible,
+    rowScaleArray: m.rowScale,
+    get visibleTensor() { return (made.visible = live(made.visible, () => tf.tensor4d(m.visible, [B, 1, N, N]))); },
+    get rowScale() { return (made.rowScale = live(made.rowScale, () => tf.tensor4d(m.rowScale, [B, 1, N, 1]))); },
+    get keepVisible() {
+      if (!ctx.training) return undefined;
+      const keep = made.keep !== undefined && !made.keep.isDisposed ? made.keep : sharedKeepProbabilities(this.visibleTensor, c.dropoutRate, ctx.masks);
+      return (made.keep = keep);
+    },
+  };
+  const bias: BiasIndices = {
+    timeIdx,
+    get pos() { return (made.pos = live(made.pos, () => tf.tensor2d(positionBiasIndices(N), [N, N], 'int32'))); },
+    get time() { return timeIdx === null ? null : (made.time = live(made.time, () => tf.tensor3d(timeIdx, [B, N, N], 'int32'))); },
+  };
+  return { mask, bias };
+}
+
 /** tokens [B, N, D] → states [B, N, D] (before the head). Call inside tf.tidy. */
 export function encodeHstu(w: ModelWeights, c: HstuModelConfig, tokens: tf.Tensor, b: SequenceBatch, ctx: ForwardContext): tf.Tensor {
-  const [B, N] = [b.batchSize, b.seqLen];
-  const bias: BiasIndices = {
-    pos: tf.tensor2d(positionBiasIndices(N), [N, N], 'int32'),
-    time: c.loadTimeIntervals ? tf.tensor3d(timeBiasIndices(b.timestamp, B, N, c.encoder.timeBuckets), [B, N, N], 'int32') : null,
-  };
-  const m = attentionMask(c, b);
-  const visibleTensor = tf.tensor4d(m.visible, [B, 1, N, N]);
-  const mask: AttentionMask = { visible: m.visible, visibleTensor, rowScale: tf.tensor4d(m.rowScale, [B, 1, N, 1]) };
-  if (ctx.training) mask.keepVisible = sharedKeepProbabilities(visibleTensor, c.dropoutRate, ctx.masks);
+  const { mask, bias } = attentionInputs(c, b, ctx);
   let x = dropout(ctx, tokens); // [B, N, D]
   for (let k = 0; k < c.numBlocks; k++) x = hstuBlockFused(w, c, `blocks.${k}`, x, mask, bias, ctx);
   return x;

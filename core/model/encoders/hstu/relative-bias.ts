@@ -45,8 +45,9 @@ export function initRelativeBias(w: ModelWeights, name: string, maxTokens: numbe
 
 /** Precomputed per forward, shared by every block. */
 export interface BiasIndices {
+  timeIdx: Int32Array | null; // [B, N, N] timeBiasIndices, null without time intervals
   pos: tf.Tensor; // [N, N] int32
-  time: tf.Tensor | null; // [B, N, N] int32
+  time: tf.Tensor | null; // [B, N, N] int32: timeIdx as a tensor
 }
 
 /** rab_pos + rab_time → [B, 1, N, N] (or [1, 1, N, N] without time), broadcast over heads. */

@@ -1,0 +1,40 @@
+// Loader of the Node-API kernels (core/**/native/*.cc), which scripts/setup-kernels.sh compiles into
+// node_modules/.cache/hstu-native/<name>.node with a stamp beside it. Optional like the native TensorFlow backend:
+// where a kernel is not built (no C++ compiler), was built from another version of its source, or
+// HSTU_NO_KERNELS=1, loadAddon returns null and its caller runs the tfjs path instead (the same results, slower).
+import { createHash } from 'node:crypto';
+import { existsSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const ROOT = fileURLToPath(new URL('../../..', import.meta.url));
+/** Every kernel includes this header: a build is stale when either changes. */
+const SHARED_HEADER = new URL('./napi-args.h', import.meta.url);
+const loaded = new Map<string, unknown>();
+
+/**
+ * The first 16 hex digits of sha256(source ‖ napi-args.h): what setup-kernels.sh stamps a build with (line 1 of
+ * `<name>.node.stamp`).
+ */
+export function addonSourceHash(source: URL): string {
+  return createHash('sha256').update(readFileSync(source, 'utf8')).update(readFileSync(SHARED_HEADER, 'utf8')).digest('hex').slice(0, 16);
+}
+
+/** The addon `name` built from `source`, or null (not built, built from another source, or HSTU_NO_KERNELS=1). */
+export function loadAddon<T>(source: URL, name: string): T | null {
+  if (loaded.has(name)) return loaded.get(name) as T | null;
+  let addon: T | null = null;
+  const path = join(ROOT, 'node_modules/.cache/hstu-native', `${name}.node`);
+  const fresh = existsSync(path) && existsSync(`${path}.stamp`) &&
+    readFileSync(`${path}.stamp`, 'utf8').split('\n')[0] === addonSourceHash(source); // stale: rerun setup
+  if (process.env.HSTU_NO_KERNELS !== '1' && fresh) {
+    try {
+      addon = createRequire(import.meta.url)(path) as T;
+    } catch {
+      // an addon that does not load (another Node ABI, a broken build): the tfjs path runs instead
+    }
+  }
+  loaded.set(name, addon);
+  return addon;
+}

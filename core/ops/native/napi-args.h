@@ -1,0 +1,66 @@
+// Argument and result helpers shared by the Node-API kernels (core/**/native/*.cc). A helper that fails leaves a
+// pending JavaScript exception naming the kernel function and the argument; the caller returns nullptr.
+#pragma once
+
+#include <node_api.h>
+
+#include <cstdint>
+#include <cstring>
+#include <string>
+
+namespace napi_args {
+
+inline void typeError(napi_env env, const char* fn, const char* name, const char* what) {
+  napi_throw_type_error(env, nullptr, (std::string(fn) + ": " + name + " " + what).c_str());
+}
+
+/** A typed array of type `want`: its data and element count. */
+template <typename T>
+bool typedArg(napi_env env, napi_value v, napi_typedarray_type want, const T** data, size_t* length, const char* fn,
+              const char* name) {
+  bool is = false;
+  napi_typedarray_type type;
+  void* ptr = nullptr;
+  if (napi_is_typedarray(env, v, &is) != napi_ok || !is ||
+      napi_get_typedarray_info(env, v, &type, length, &ptr, nullptr, nullptr) != napi_ok || type != want) {
+    typeError(env, fn, name, "has the wrong array type");
+    return false;
+  }
+  *data = static_cast<const T*>(ptr);
+  return true;
+}
+
+inline bool intArg(napi_env env, napi_value v, int64_t* out, const char* fn, const char* name) {
+  if (napi_get_value_int64(env, v, out) == napi_ok) return true;
+  typeError(env, fn, name, "must be a number");
+  return false;
+}
+
+inline bool numberArg(napi_env env, napi_value v, double* out, const char* fn, const char* name) {
+  if (napi_get_value_double(env, v, out) == napi_ok) return true;
+  typeError(env, fn, name, "must be a number");
+  return false;
+}
+
+/** A new zero-filled typed array of `n` elements of T; `data` points at its storage. nullptr when allocation fails. */
+template <typename T>
+napi_value newTypedArray(napi_env env, napi_typedarray_type type, size_t n, T** data) {
+  void* ptr = nullptr;
+  napi_value buffer, array;
+  if (napi_create_arraybuffer(env, n * sizeof(T), &ptr, &buffer) != napi_ok) return nullptr;
+  if (n > 0) std::memset(ptr, 0, n * sizeof(T));
+  if (napi_create_typedarray(env, type, n, buffer, 0, &array) != napi_ok) return nullptr;
+  *data = static_cast<T*>(ptr);
+  return array;
+}
+
+}  // namespace napi_args
+
+/** Returns nullptr from the enclosing N-API callback, with an error naming `fn`, when an N-API call fails. */
+#define NAPI_CHECK(fn, call)                                                  \
+  do {                                                                        \
+    if ((call) != napi_ok) {                                                  \
+      napi_throw_error(env, nullptr, fn ": N-API call failed: " #call);       \
+      return nullptr;                                                         \
+    }                                                                         \
+  } while (0)
