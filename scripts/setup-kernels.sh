@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Native kernels (core/**/native/*.cc): Node-API addons compiled with the system's C++ compiler against the Node
-# headers of the running node, into node_modules/.cache/hstu-native/. Each is rebuilt when its source or the shared
+# headers of the running node, into node_modules/.cache/hstu-native/. Each is rebuilt when its source or a shared
 # header changes (a hash stamp); silent and instant otherwise. Never fails setup: without a compiler or headers it
 # prints one line and the pure TypeScript/tfjs paths run instead. HSTU_NO_KERNELS=1 skips the build (and the
 # loaders, core/ops/native/load-addon.ts, ignore a built one).
@@ -8,11 +8,12 @@ set -uo pipefail
 cd "$(dirname "$0")/.."
 
 OUT=node_modules/.cache/hstu-native
-HEADER=core/ops/native/napi-args.h
+HEADERS=(core/ops/native/napi-args.h core/ops/native/hash.h)  # shared by every kernel (load-addon.ts lists them too)
 # name:source:what runs instead without it
 KERNELS=(
   "count_above:core/ranking/native/count-above.cc:ranking counts on the tfjs device"
   "hstu_attention:core/model/encoders/hstu/native/attention.cc:HSTU attention runs as tfjs ops"
+  "keep_mask:core/ops/native/keep-mask.cc:dropout masks are drawn by TF's StatelessRandomUniform"
 )
 [ "${HSTU_NO_KERNELS:-}" = 1 ] && exit 0
 
@@ -24,9 +25,9 @@ node_inc=$(node -p 'require("path").join(process.execPath, "../../include/node")
 build() {  # name source fallback
   local name=$1 src=$2 instead=$3 addon=$OUT/$1.node stamp tmp
   notice() { echo "[setup] native kernel $name unavailable: $*; $instead instead" >&2; }
-  # The stamp: the source's and header's hash (line 1, which load-addon.ts checks before loading) and this script's
-  # (line 2: flags).
-  stamp=$(cat "$src" "$HEADER" | sha256sum | cut -c1-16; sha256sum < "$0" | cut -c1-16)
+  # The stamp: the hash of the source and the shared headers (line 1, which load-addon.ts checks before loading) and
+  # this script's (line 2: flags).
+  stamp=$(cat "$src" "${HEADERS[@]}" | sha256sum | cut -c1-16; sha256sum < "$0" | cut -c1-16)
   [ -f "$addon" ] && [ "$(cat "$addon.stamp" 2>/dev/null)" = "$stamp" ] && return 0
   [ -n "$CXX" ] || { notice "no C++ compiler (g++ or clang++; Debian: apt-get install g++)"; return 0; }
   [ -f "$node_inc/node_api.h" ] || { notice "node_api.h not found (Node headers; Debian: apt-get install libnode-dev)"; return 0; }

@@ -9,16 +9,18 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const ROOT = fileURLToPath(new URL('../../..', import.meta.url));
-/** Every kernel includes this header: a build is stale when either changes. */
-const SHARED_HEADER = new URL('./napi-args.h', import.meta.url);
+/** The headers the kernels share: a build is stale when its source or one of these changes. */
+const SHARED_HEADERS = [new URL('./napi-args.h', import.meta.url), new URL('./hash.h', import.meta.url)];
 const loaded = new Map<string, unknown>();
 
 /**
- * The first 16 hex digits of sha256(source ‖ napi-args.h): what setup-kernels.sh stamps a build with (line 1 of
- * `<name>.node.stamp`).
+ * The first 16 hex digits of sha256(source ‖ napi-args.h ‖ hash.h): what setup-kernels.sh stamps a build with (line 1
+ * of `<name>.node.stamp`).
  */
 export function addonSourceHash(source: URL): string {
-  return createHash('sha256').update(readFileSync(source, 'utf8')).update(readFileSync(SHARED_HEADER, 'utf8')).digest('hex').slice(0, 16);
+  const hash = createHash('sha256').update(readFileSync(source, 'utf8'));
+  for (const header of SHARED_HEADERS) hash.update(readFileSync(header, 'utf8'));
+  return hash.digest('hex').slice(0, 16);
 }
 
 /** The addon `name` built from `source`, or null (not built, built from another source, or HSTU_NO_KERNELS=1). */

@@ -12,8 +12,8 @@
 //   dv_j += A[i,j] g_i     dz = (g_i·v_j) · W · SiLU'(z)     dq_i = Σ_j dz k_j     dk_j += dz q_i   (then back through RoPE)
 //   dw_pos[i − j] += dz    dw_time[t[b,i,j]] += dz           (summed over b, h in float64, in b order)
 // Attention dropout: W comes from `keep` (a {0, 1} [B, H, N, N] array, visible cells only) when one is given, else
-// from a counter-based hash of (seed, cell) — cell kept when hash ≥ rate·2³² — so the backward pass regenerates
-// the forward's mask from the seed. Results do not depend on the number of threads: work is split by sequence,
+// from the counter-based hash of core/ops/native/hash.h over the cells ((b·H + h)·N + i)·N + j, so the backward pass
+// regenerates the forward's mask from the seed. Results do not depend on the number of threads: work is split by sequence,
 // each sequence is computed in a fixed order, and the bias gradients are reduced over sequences in order.
 //
 // attentionForward(q, k, v, dims, visible, rowScale, keep, wPos, wTime, timeIdx, ropeCos, ropeSin, seed, rate,
@@ -42,6 +42,7 @@
 #include <immintrin.h>
 #endif
 
+#include "../../../../ops/native/hash.h"
 #include "../../../../ops/native/napi-args.h"
 
 namespace {
@@ -56,17 +57,8 @@ struct Problem {
   const int32_t* timeIdx;           // [B, N, N] or nullptr
   const float *ropeCos, *ropeSin;   // [N, half]
   bool hashDropout;
-  uint32_t key1, key2, threshold;
+  hash_dropout::Keys keys;
 };
-
-__attribute__((always_inline)) inline uint32_t mix32(uint32_t x) {  // a bijective 32-bit integer hash (lowbias32)
-  x ^= x >> 16;
-  x *= 0x7feb352dU;
-  x ^= x >> 15;
-  x *= 0x846ca68bU;
-  x ^= x >> 16;
-  return x;
-}
 
 /** exp(x) in float32 (Cephes' expf polynomial; relative error ~2e-7), branch-free so loops over it vectorize. */
 __attribute__((always_inline)) inline float expf32(float x) {
@@ -153,8 +145,7 @@ void siluBackwardPortable(const float* __restrict z, const float* __restrict s, 
 /** w[j] = vis[j] where the hash keeps cell base + j, else 0, for j < L. */
 void hashKeepPortable(const Problem& p, uint32_t base, const float* __restrict vis, int64_t L, float* __restrict w) {
   for (int64_t j = 0; j < L; j++) {
-    const uint32_t h = mix32(mix32((base + static_cast<uint32_t>(j)) ^ p.key1) + p.key2);
-    w[j] = h >= p.threshold ? vis[j] : 0.0f;
+    w[j] = hash_dropout::kept(p.keys, base + static_cast<uint32_t>(j)) ? vis[j] : 0.0f;
   }
 }
 
@@ -178,24 +169,10 @@ AVX2 inline __m256 exp8(__m256 x) {  // expf32, eight at a time
   return _mm256_mul_ps(e, _mm256_castsi256_ps(bits));
 }
 
-AVX2 inline __m256i mix8(__m256i x) {  // mix32, eight at a time
-  x = _mm256_xor_si256(x, _mm256_srli_epi32(x, 16));
-  x = _mm256_mullo_epi32(x, _mm256_set1_epi32(0x7feb352d));
-  x = _mm256_xor_si256(x, _mm256_srli_epi32(x, 15));
-  x = _mm256_mullo_epi32(x, _mm256_set1_epi32(static_cast<int32_t>(0x846ca68bU)));
-  return _mm256_xor_si256(x, _mm256_srli_epi32(x, 16));
-}
-
 AVX2 void hashKeepAvx2(const Problem& p, uint32_t base, const float* __restrict vis, int64_t L, float* __restrict w) {
-  const __m256i lane = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
-  const __m256i k1 = _mm256_set1_epi32(static_cast<int32_t>(p.key1)), k2 = _mm256_set1_epi32(static_cast<int32_t>(p.key2));
-  const __m256i flip = _mm256_set1_epi32(static_cast<int32_t>(0x80000000U));  // unsigned h ≥ t ⇔ signed (h^flip) > (t^flip) − 1
-  const __m256i below = _mm256_set1_epi32(static_cast<int32_t>(p.threshold ^ 0x80000000U));
   int64_t j = 0;
   for (; j + 8 <= L; j += 8) {
-    const __m256i cell = _mm256_add_epi32(_mm256_set1_epi32(static_cast<int32_t>(base + static_cast<uint32_t>(j))), lane);
-    const __m256i h = _mm256_xor_si256(mix8(_mm256_add_epi32(mix8(_mm256_xor_si256(cell, k1)), k2)), flip);
-    const __m256i dropped = _mm256_cmpgt_epi32(below, h);  // h < threshold
+    const __m256i dropped = hash_dropout::dropped8(p.keys, base + static_cast<uint32_t>(j));
     _mm256_storeu_ps(w + j, _mm256_andnot_ps(_mm256_castsi256_ps(dropped), _mm256_loadu_ps(vis + j)));
   }
   if (j < L) hashKeepPortable(p, base + static_cast<uint32_t>(j), vis + j, L - j, w + j);
@@ -508,14 +485,6 @@ void forEachSequence(const Problem& p, int64_t threads, Fn fn) {
   for (auto& th : pool) th.join();
 }
 
-/** Hash dropout keyed by `seed`: a cell is kept when its hash is at least rate·2³². */
-void setDropout(Problem& p, double seed, double rate) {
-  const uint32_t s = static_cast<uint32_t>(static_cast<int64_t>(seed));
-  p.key1 = mix32(s ^ 0x243f6a88U);
-  p.key2 = mix32(s + 0x85a308d3U);
-  p.threshold = static_cast<uint32_t>(std::min(rate * 4294967296.0, 4294967295.0));
-}
-
 // ---- N-API glue
 
 constexpr const char* FWD = "attentionForward";
@@ -568,7 +537,7 @@ bool readProblem(napi_env env, const napi_value* argv, const char* fn, Problem& 
   if (nkeep == 0) p.keep = nullptr;
   if (ntime == 0) p.wTime = nullptr, p.timeIdx = nullptr;
   p.hashDropout = p.keep == nullptr && rate > 0;
-  setDropout(p, seed, rate);
+  p.keys = hash_dropout::keys(seed, rate);
   return true;
 }
 
@@ -672,7 +641,7 @@ napi_value KeepWeights(napi_env env, napi_callback_info info) {
     return nullptr;
   }
   p.hashDropout = true;
-  setDropout(p, seed, rate);
+  p.keys = hash_dropout::keys(seed, rate);
   float* w;
   napi_value out = napi_args::newTypedArray(env, napi_float32_array, p.B * p.H * p.N * p.N, &w);
   if (out == nullptr) return nullptr;
