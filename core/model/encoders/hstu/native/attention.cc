@@ -21,6 +21,9 @@
 // attentionBackward(the same 15 arguments, dO) → { dq, dk, dv, dwPos, dwTime }
 // keepWeights(dims [B, H, N], visible, seed, rate) → W, the {0, 1} [B, H, N, N] weights the hash draws (for tests)
 // simd([on]) → whether the AVX2+FMA kernels run (simd(false): the portable loops, for tests)
+// timeBuckets(timestamp: Float64Array [B, N], B, N, start, threshold) → Int32Array [B, N, N]: relative-bias.ts's
+//   timeBiasIndices from its tables (timeBucketTable: the bucket where each 16-bit double prefix starts, and each
+//   bucket's smallest gap)
 //   q, k: Float32Array [B·N, H·dqk]; v, o, dO: [B·N, H·dv]; dims: Int32Array [B, H, N, dqk, dv, half];
 //   visible: Float32Array [B, N, N] (1 where key j ≤ i is visible to query i); rowScale: Float32Array [B, N];
 //   keep: Float32Array [B, H, N, N] or empty (hash dropout when rate > 0, none when rate is 0); wPos: Float32Array
@@ -665,9 +668,58 @@ napi_value Simd(napi_env env, napi_callback_info info) {
   return result;
 }
 
+napi_value TimeBuckets(napi_env env, napi_callback_info info) {
+  constexpr const char* FN = "timeBuckets";
+  size_t argc = 5;
+  napi_value argv[5];
+  NAPI_CHECK("timeBuckets", napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr));
+  if (argc != 5) {
+    napi_throw_type_error(env, nullptr, "timeBuckets: expects (timestamp, B, N, start, threshold)");
+    return nullptr;
+  }
+  const double *t, *threshold;
+  const int32_t* start;
+  size_t nt, ns, nthr;
+  int64_t B, N;
+  if (!napi_args::typedArg(env, argv[0], napi_float64_array, &t, &nt, FN, "timestamp") ||
+      !napi_args::intArg(env, argv[1], &B, FN, "B") || !napi_args::intArg(env, argv[2], &N, FN, "N") ||
+      !napi_args::typedArg(env, argv[3], napi_int32_array, &start, &ns, FN, "start") ||
+      !napi_args::typedArg(env, argv[4], napi_float64_array, &threshold, &nthr, FN, "threshold"))
+    return nullptr;
+  if (B <= 0 || N <= 0 || nt != static_cast<size_t>(B * N) || ns != (1U << 16) || nthr < 2 || threshold[nthr - 1] != HUGE_VAL) {
+    napi_throw_range_error(env, nullptr, "timeBuckets: timestamp must be [B, N], start [65536], threshold end in Infinity");
+    return nullptr;
+  }
+  const int32_t kMax = static_cast<int32_t>(nthr) - 2;  // numBuckets
+  for (size_t x = 0; x < ns; x++)
+    if (start[x] < 0 || start[x] > kMax) {
+      napi_throw_range_error(env, nullptr, "timeBuckets: a start bucket is outside [0, numBuckets]");
+      return nullptr;
+    }
+  int32_t* out;
+  napi_value result = napi_args::newTypedArray(env, napi_int32_array, B * N * N, &out);
+  if (result == nullptr) return nullptr;
+  for (int64_t b = 0; b < B; b++)
+    for (int64_t i = 0; i < N; i++) {
+      const double ti = t[b * N + i];
+      int32_t* row = out + (b * N + i) * N;
+      for (int64_t j = 0; j <= i; j++) {  // j > i stays 0: masked
+        const double a = std::fabs(ti - t[b * N + j]);
+        if (!(a >= 1.0)) continue;  // ln(max(|Δt|, 1)) = 0, and NaN → 0
+        uint64_t bits;
+        std::memcpy(&bits, &a, 8);
+        int32_t k = start[bits >> 48];
+        while (k < kMax && a >= threshold[k + 1]) k++;  // at most once: a 2^(1/16) interval holds ≤ 1 boundary
+        row[j] = k;
+      }
+    }
+  return result;
+}
+
 napi_value Init(napi_env env, napi_value exports) {
   const std::pair<const char*, napi_callback> fns[] = {
-      {"attentionForward", Forward}, {"attentionBackward", Backward}, {"keepWeights", KeepWeights}, {"simd", Simd}};
+      {"attentionForward", Forward}, {"attentionBackward", Backward}, {"keepWeights", KeepWeights}, {"simd", Simd},
+      {"timeBuckets", TimeBuckets}};
   for (const auto& [name, cb] : fns) {
     napi_value fn;
     napi_create_function(env, name, NAPI_AUTO_LENGTH, cb, nullptr, &fn);

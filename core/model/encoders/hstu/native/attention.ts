@@ -18,6 +18,8 @@ export interface AttentionKernel {
   keepWeights(dims: Int32Array, visible: Float32Array, seed: number, rate: number): Float32Array;
   /** Whether the AVX2+FMA kernels run; `on` first asks for them (false: the portable loops, for tests). */
   simd(on?: boolean): boolean;
+  /** relative-bias.ts's timeBiasIndices from timeBucketTable's start [65536] and threshold [numBuckets + 2]. */
+  timeBuckets(timestamp: Float64Array, B: number, N: number, start: Int32Array, threshold: Float64Array): Int32Array;
 }
 
 /** The built kernel, or null (not built, built from another source, or disabled with HSTU_NO_KERNELS=1). */
