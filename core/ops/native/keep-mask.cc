@@ -67,18 +67,7 @@ napi_value Multipliers(napi_env env, napi_callback_info info) {
   return result;
 }
 
-napi_value Simd(napi_env env, napi_callback_info info) {
-  size_t argc = 1;
-  napi_value argv[1], result;
-  bool on = false;
-  NAPI_CHECK("simd", napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr));
-  if (argc == 1) {
-    NAPI_CHECK("simd", napi_get_value_bool(env, argv[0], &on));
-    simd = on && kAvx2Supported;
-  }
-  NAPI_CHECK("simd", napi_get_boolean(env, simd, &result));
-  return result;
-}
+napi_value Simd(napi_env env, napi_callback_info info) { return napi_args::simdSwitch(env, info, &simd, kAvx2Supported); }
 
 napi_value Init(napi_env env, napi_value exports) {
   napi_value fn;

@@ -54,6 +54,20 @@ napi_value newTypedArray(napi_env env, napi_typedarray_type type, size_t n, T** 
   return array;
 }
 
+/** simd([on]) of a kernel with a SIMD path: `on` first switches *enabled (never on where not `supported`). */
+inline napi_value simdSwitch(napi_env env, napi_callback_info info, bool* enabled, bool supported) {
+  size_t argc = 1;
+  napi_value argv[1], result;
+  bool on = false;
+  if (napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr) != napi_ok ||
+      (argc == 1 && napi_get_value_bool(env, argv[0], &on) != napi_ok)) {
+    typeError(env, "simd", "on", "must be a boolean");
+    return nullptr;
+  }
+  if (argc == 1) *enabled = on && supported;
+  return napi_get_boolean(env, *enabled, &result) == napi_ok ? result : nullptr;
+}
+
 }  // namespace napi_args
 
 /** Returns nullptr from the enclosing N-API callback, with an error naming `fn`, when an N-API call fails. */

@@ -655,18 +655,7 @@ napi_value KeepWeights(napi_env env, napi_callback_info info) {
 }
 
 /** simd() → whether the AVX2 kernels run; simd(on) first asks for them (on a CPU without AVX2+FMA: never). */
-napi_value Simd(napi_env env, napi_callback_info info) {
-  size_t argc = 1;
-  napi_value argv[1], result;
-  bool on = false;
-  NAPI_CHECK("simd", napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr));
-  if (argc == 1) {
-    NAPI_CHECK("simd", napi_get_value_bool(env, argv[0], &on));
-    kAvx2 = on && kAvx2Supported;
-  }
-  NAPI_CHECK("simd", napi_get_boolean(env, kAvx2, &result));
-  return result;
-}
+napi_value Simd(napi_env env, napi_callback_info info) { return napi_args::simdSwitch(env, info, &kAvx2, kAvx2Supported); }
 
 napi_value TimeBuckets(napi_env env, napi_callback_info info) {
   constexpr const char* FN = "timeBuckets";
