@@ -13,7 +13,6 @@ HEADERS=(core/ops/native/napi-args.h core/ops/native/hash.h)  # shared by every 
 KERNELS=(
   "count_above:core/ranking/native/count-above.cc:ranking counts on the tfjs device"
   "hstu_attention:core/model/encoders/hstu/native/attention.cc:HSTU attention runs as tfjs ops"
-  "keep_mask:core/ops/native/keep-mask.cc:dropout masks are drawn by TF's StatelessRandomUniform"
 )
 [ "${HSTU_NO_KERNELS:-}" = 1 ] && exit 0
 

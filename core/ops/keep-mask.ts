@@ -1,28 +1,17 @@
 // Dropout keep masks (SPEC §5/§6: dropout on embeddings, U/V outputs and attention), drawn where
 // they are cheapest:
-// - native TensorFlow: inverted-dropout multipliers from the counter-based hash of native/keep-mask.cc (one AVX2
-//   pass in C++ and one upload: ~0.3 ms for a [6400, 64] mask) where setup built it, else TF's counter-based
-//   StatelessRandomUniform (Philox, both cores), then floor(u + keep) and the scale — four kernels (~2 ms), no JS
-//   loop. ~30 ms of a 210 ms race step was a JS loop and its 10 MB uploads [measured, bench/train-step.ts].
-//   HSTU's attention dropout is drawn inside its fused kernel by the same hash when that kernel runs.
+// - native TensorFlow: TF's counter-based StatelessRandomUniform (Philox, both cores), then
+//   floor(u + keep) — four kernels, no JS loop and no upload. ~30 ms of a 210 ms race step was the
+//   JS loop and its 10 MB uploads [measured, bench/train-step.ts]. HSTU's attention dropout is drawn inside its
+//   fused kernel (core/ops/native/hash.h) when that kernel runs. (Multipliers from that hash for these masks too
+//   saved ~3% of a race step but trained worse on MovieLens-100k: best validation Score 0.1633 ± 0.0045, test
+//   0.1421 ± 0.0025 over 3 seeds, against 0.1733 ± 0.0058 and 0.1470 ± 0.0017 with these; not used.)
 // - wasm / cpu: a seeded xorshift32 stream in JS (tf.randomUniform draws in JS too, ~3× slower).
 // Each is deterministic for a given seed; they differ from each other, so a seed reproduces a run
 // on the same backend and build (SPEC §6), not across them.
 import * as tf from '@tensorflow/tfjs';
 import { type NativeBackend, nativeBackend, typeAttr } from './native.ts';
-import { loadAddon } from './native/load-addon.ts';
 
-interface KeepMaskKernel {
-  /** [n] inverted-dropout multipliers: 1/(1 − rate) where the hash of (seed, element) keeps it, else 0 */
-  dropoutMultipliers(n: number, seed: number, rate: number): Float32Array;
-  /** Whether the AVX2 loop runs; `on` first asks for it (false: the portable loop, for tests). */
-  simd(on?: boolean): boolean;
-}
-
-/** The built hash-mask kernel, or null (not built, built from another source, or HSTU_NO_KERNELS=1). */
-export function keepMaskKernel(): KeepMaskKernel | null {
-  return loadAddon<KeepMaskKernel>(new URL('./native/keep-mask.cc', import.meta.url), 'keep_mask');
-}
 
 /** Where masks are drawn: natively when the native backend is active, unless `jsMasks` asks for the JS stream. */
 export interface KeepMaskOptions {
@@ -79,11 +68,7 @@ export function nativeKeepWhere(shape: number[], seed: number, keepProbs: tf.Ten
 
 /** Inverted-dropout multipliers as a tensor: 0 with probability `rate`, else 1/(1 − rate). */
 export function dropoutMultipliers(shape: number[], seed: number, rate: number, opts: KeepMaskOptions = {}): tf.Tensor {
-  if (keepMaskIsNative(opts)) {
-    const kernel = keepMaskKernel();
-    if (kernel !== null) return tf.tensor(kernel.dropoutMultipliers(shape.reduce((a, b) => a * b, 1), seed >>> 0, rate), shape, 'float32');
-    return tf.tidy(() => tf.mul(nativeKeepWhere(shape, seed, 1 - rate), 1 / (1 - rate)));
-  }
+  if (keepMaskIsNative(opts)) return tf.tidy(() => tf.mul(nativeKeepWhere(shape, seed, 1 - rate), 1 / (1 - rate)));
   return tf.tensor(dropoutMask(seed, shape.reduce((a, b) => a * b, 1), rate), shape, 'float32');
 }
 

@@ -1,11 +1,10 @@
-// Dropout keep masks: JS (wasm, cpu), TF's stateless Philox and the hash kernel (core/ops/native/keep-mask.cc) on
-// native. Each keeps with probability 1 − rate, is reproducible for a seed, and changes with it; the kernel's
-// decisions equal hash.h's formula computed here in JS, on its AVX2 and its portable loop.
+// Dropout keep masks: JS (wasm, cpu) and TF's stateless Philox on native. Both keep with
+// probability 1 − rate, are reproducible for a seed, and change with it.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../../../core/ops/backend.ts';
-import { dropoutMask, dropoutMultipliers, keepMaskIsNative, keepMaskKernel, nativeKeepWhere } from '../../../core/ops/keep-mask.ts';
+import { dropoutMask, dropoutMultipliers, keepMaskIsNative, nativeKeepWhere } from '../../../core/ops/keep-mask.ts';
 import { initModel } from '../../../core/model/sequence-model.ts';
 import { randomBatch, tinyConfig } from '../model/tiny-model.ts';
 import { nativeAbsentReason } from '../../helpers/native.ts';
@@ -53,7 +52,7 @@ test('JS masks: multipliers 0 or 1/(1 − rate) at the rate, reproducible per se
 
 const nativeAbsent = nativeAbsentReason();
 
-test('native masks (TF StatelessRandomUniform; multipliers by the hash kernel where built): 0/1 at the rate, reproducible per seed; JS masks on request', { skip: nativeAbsent ?? false }, async () => {
+test('native masks (TF StatelessRandomUniform): 0/1 at the rate, reproducible per seed; JS masks on request', { skip: nativeAbsent ?? false }, async () => {
   assert.equal(await initBackend('tensorflow'), 'tensorflow');
   assert.equal(keepMaskIsNative(), true);
   checkKeepMask((seed) => tf.tidy(() => nativeKeepWhere([SIZE / 1024, 1024], seed, 1 - RATE).dataSync() as Float32Array));
@@ -79,43 +78,5 @@ test('native masks (TF StatelessRandomUniform; multipliers by the hash kernel wh
   assert.deepEqual(states(4), states(4));
   assert.notDeepEqual(states(4), states(5));
   model.dispose();
-  await tf.setBackend('cpu');
-});
-
-/** hash.h's decision for cell x, in JS: mix32(mix32(x ^ key1) + key2) ≥ rate·2³² (mix32: lowbias32). */
-function hashKept(seed: number, rate: number, x: number): boolean {
-  const mix = (v: number): number => {
-    v = (v ^ (v >>> 16)) >>> 0;
-    v = Math.imul(v, 0x7feb352d) >>> 0;
-    v = (v ^ (v >>> 15)) >>> 0;
-    v = Math.imul(v, 0x846ca68b) >>> 0;
-    return (v ^ (v >>> 16)) >>> 0;
-  };
-  const s = seed >>> 0;
-  const [key1, key2] = [mix((s ^ 0x243f6a88) >>> 0), mix((s + 0x85a308d3) >>> 0)];
-  return mix((mix((x ^ key1) >>> 0) + key2) >>> 0) >= Math.min(Math.floor(rate * 4294967296), 4294967295);
-}
-
-const kernelAbsent = keepMaskKernel() === null ? 'the hash mask kernel is not built (bash scripts/setup-kernels.sh; HSTU_NO_KERNELS unset)' : false;
-
-test("hash masks (native kernel): hash.h's decisions on the AVX2 and portable loops, at the rate, per seed; the native multipliers", { skip: nativeAbsent ?? kernelAbsent }, async () => {
-  const kernel = keepMaskKernel()!;
-  const inv = Math.fround(1 / (1 - RATE));
-  const simd = kernel.simd();
-  try {
-    for (const mode of simd ? [true, false] : [false]) {
-      kernel.simd(mode);
-      for (const [n, seed] of [[1, 5], [13, 0x9e3779b9], [1003, 42]] as const) {
-        const m = kernel.dropoutMultipliers(n, seed, RATE);
-        assert.deepEqual(Array.from(m), Array.from({ length: n }, (_, x) => (hashKept(seed, RATE, x) ? inv : 0)), `n ${n}, seed ${seed}, ${mode ? 'AVX2' : 'portable'}`);
-      }
-      checkKeepMask((seed) => Float32Array.from(kernel.dropoutMultipliers(SIZE, seed, RATE), (v) => (v === 0 ? 0 : 1)));
-    }
-  } finally {
-    kernel.simd(simd);
-  }
-  assert.throws(() => kernel.dropoutMultipliers(8, 1, 1), /dropoutMultipliers: n must be ≥ 0 and rate in \(0, 1\)/);
-  assert.equal(await initBackend('tensorflow'), 'tensorflow');
-  assert.deepEqual(dropoutMultipliers([SIZE / 1024, 1024], 3, RATE).dataSync(), kernel.dropoutMultipliers(SIZE, 3, RATE), 'native dropout draws the hash mask');
   await tf.setBackend('cpu');
 });
