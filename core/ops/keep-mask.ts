@@ -4,8 +4,9 @@
 //   floor(u + keep) — four kernels, no JS loop and no upload. ~30 ms of a 210 ms race step was the
 //   JS loop and its 10 MB uploads [measured, bench/train-step.ts]. HSTU's attention dropout is drawn inside its
 //   fused kernel (core/ops/native/hash.h) when that kernel runs. (Multipliers from that hash for these masks too
-//   saved ~3% of a race step but trained worse on MovieLens-100k: best validation Score 0.1633 ± 0.0045, test
-//   0.1421 ± 0.0025 over 3 seeds, against 0.1733 ± 0.0058 and 0.1470 ± 0.0017 with these; not used.)
+//   saved ~3% of a race step but trained worse on average on MovieLens-100k: best validation Score 0.1633 ±
+//   0.0045, test 0.1421 ± 0.0025 over 3 seeds, against 0.1733 ± 0.0058 and 0.1470 ± 0.0017 with these — not
+//   conclusive at 3 seeds (README, "Choices"), but not adopted.)
 // - wasm / cpu: a seeded xorshift32 stream in JS (tf.randomUniform draws in JS too, ~3× slower).
 // Each is deterministic for a given seed; they differ from each other, so a seed reproduces a run
 // on the same backend and build (SPEC §6), not across them.
