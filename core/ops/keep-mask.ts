@@ -13,7 +13,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { type NativeBackend, nativeBackend, typeAttr } from './native.ts';
 
-
 /** Where masks are drawn: natively when the native backend is active, unless `jsMasks` asks for the JS stream. */
 export interface KeepMaskOptions {
   /** JS masks on every backend: the same masks everywhere (the backend parity tests) */

@@ -14,6 +14,19 @@ inline void typeError(napi_env env, const char* fn, const char* name, const char
   napi_throw_type_error(env, nullptr, (std::string(fn) + ": " + name + " " + what).c_str());
 }
 
+/** The arguments of a call that takes exactly n of them, into argv[n]; false (a pending TypeError "fn: expects
+ *  what") when there are more or fewer. */
+inline bool exactArgs(napi_env env, napi_callback_info info, napi_value* argv, size_t n, const char* fn, const char* what) {
+  size_t argc = n;
+  if (napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr) != napi_ok) {
+    napi_throw_error(env, nullptr, (std::string(fn) + ": N-API call failed: napi_get_cb_info").c_str());
+    return false;
+  }
+  if (argc == n) return true;
+  napi_throw_type_error(env, nullptr, (std::string(fn) + ": expects " + what).c_str());
+  return false;
+}
+
 /** A typed array of type `want`: its data and element count. */
 template <typename T>
 bool typedArg(napi_env env, napi_value v, napi_typedarray_type want, const T** data, size_t* length, const char* fn,

@@ -269,13 +269,8 @@ using napi_args::typedArg;
 
 napi_value CountAbove(napi_env env, napi_callback_info info) {
   constexpr size_t ARGS = 13;
-  size_t argc = ARGS;
   napi_value argv[ARGS];
-  NAPI_CHECK("countAbove", napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr));
-  if (argc != ARGS) {
-    napi_throw_type_error(env, nullptr, "countAbove: expects 13 arguments");
-    return nullptr;
-  }
+  if (!napi_args::exactArgs(env, info, argv, ARGS, FN, "13 arguments")) return nullptr;
   Task t{};
   size_t nq, ni, nn, nt, ns, nb, no, ne;
   int64_t threads, portable;

@@ -111,11 +111,11 @@ export function nativeCore(kernel: AttentionKernel, { w, c, name, B, N, mask, bi
   const tables = half > 0 ? ropeTables(N, 2 * half, c.encoder.ropeTheta) : { cos: EMPTY_F32, sin: EMPTY_F32 };
   const dims = Int32Array.from([B, H, N, dqk, dv, half]);
   const timeIdx = bias.timeIdx ?? EMPTY_I32;
-  const tables_ = [w.get(`${name}.${RAB}.pos`), ...(bias.timeIdx !== null ? [w.get(`${name}.${RAB}.time`)] : [])];
+  const biasTables = [w.get(`${name}.${RAB}.pos`), ...(bias.timeIdx !== null ? [w.get(`${name}.${RAB}.time`)] : [])];
   const threads = availableParallelism();
-  let operands: [Float32Array, Float32Array, Float32Array, Int32Array, Float32Array, Float32Array, Float32Array, Float32Array, Float32Array, Int32Array, Float32Array, Float32Array, number, number, number] | null = null;
+  let operands: Parameters<AttentionKernel['attentionForward']> | null = null; // the forward's, reused by the backward
   return {
-    inputs: tables_,
+    inputs: biasTables,
     forward(q, k, v, [wPos, wTime]) {
       const f32 = (t: tf.Tensor) => t.dataSync() as Float32Array;
       operands = [

@@ -545,13 +545,8 @@ bool readProblem(napi_env env, const napi_value* argv, const char* fn, Problem& 
 }
 
 napi_value Forward(napi_env env, napi_callback_info info) {
-  size_t argc = SHARED_ARGS;
   napi_value argv[SHARED_ARGS];
-  NAPI_CHECK("attentionForward", napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr));
-  if (argc != SHARED_ARGS) {
-    napi_throw_type_error(env, nullptr, "attentionForward: expects 15 arguments");
-    return nullptr;
-  }
+  if (!napi_args::exactArgs(env, info, argv, SHARED_ARGS, FWD, "15 arguments")) return nullptr;
   Problem p;
   int64_t threads;
   if (!readProblem(env, argv, FWD, p, threads)) return nullptr;
@@ -565,13 +560,8 @@ napi_value Forward(napi_env env, napi_callback_info info) {
 }
 
 napi_value Backward(napi_env env, napi_callback_info info) {
-  size_t argc = SHARED_ARGS + 1;
   napi_value argv[SHARED_ARGS + 1];
-  NAPI_CHECK("attentionBackward", napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr));
-  if (argc != SHARED_ARGS + 1) {
-    napi_throw_type_error(env, nullptr, "attentionBackward: expects 16 arguments");
-    return nullptr;
-  }
+  if (!napi_args::exactArgs(env, info, argv, SHARED_ARGS + 1, BWD, "16 arguments")) return nullptr;
   Problem p;
   int64_t threads;
   if (!readProblem(env, argv, BWD, p, threads)) return nullptr;
@@ -619,17 +609,12 @@ napi_value Backward(napi_env env, napi_callback_info info) {
 
 napi_value KeepWeights(napi_env env, napi_callback_info info) {
   constexpr const char* FN = "keepWeights";
-  size_t argc = 4;
   napi_value argv[4];
-  NAPI_CHECK("keepWeights", napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr));
+  if (!napi_args::exactArgs(env, info, argv, 4, FN, "(dims [B, H, N], visible, seed, rate)")) return nullptr;
   const int32_t* dims;
   size_t nd = 0, nvis = 0;
   double seed, rate;
   Problem p{};
-  if (argc != 4) {
-    napi_throw_type_error(env, nullptr, "keepWeights: expects (dims [B, H, N], visible, seed, rate)");
-    return nullptr;
-  }
   if (!napi_args::typedArg(env, argv[0], napi_int32_array, &dims, &nd, FN, "dims") ||
       !napi_args::typedArg(env, argv[1], napi_float32_array, &p.visible, &nvis, FN, "visible") ||
       !napi_args::numberArg(env, argv[2], &seed, FN, "seed") || !napi_args::numberArg(env, argv[3], &rate, FN, "rate"))
@@ -659,13 +644,8 @@ napi_value Simd(napi_env env, napi_callback_info info) { return napi_args::simdS
 
 napi_value TimeBuckets(napi_env env, napi_callback_info info) {
   constexpr const char* FN = "timeBuckets";
-  size_t argc = 5;
   napi_value argv[5];
-  NAPI_CHECK("timeBuckets", napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr));
-  if (argc != 5) {
-    napi_throw_type_error(env, nullptr, "timeBuckets: expects (timestamp, B, N, start, threshold)");
-    return nullptr;
-  }
+  if (!napi_args::exactArgs(env, info, argv, 5, FN, "(timestamp, B, N, start, threshold)")) return nullptr;
   const double *t, *threshold;
   const int32_t* start;
   size_t nt, ns, nthr;
